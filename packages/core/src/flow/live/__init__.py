@@ -1,0 +1,1 @@
+"""Live configuration: watchers, codecs, capacitors, composites and health."""

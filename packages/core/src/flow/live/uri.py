@@ -1,0 +1,111 @@
+"""Source URIs: parsing, options, and credential redaction."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
+
+from ..errors import SourceURIError
+
+__all__ = ["SECRET_OPTION", "SourceURI", "redact"]
+
+#: Query options whose values are secrets and are always redacted.
+SECRET_OPTION = re.compile(r"(pass(word|wd)?|token|secret|api[_-]?key|credentials?)", re.I)
+_MASK = "***"
+_SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
+_WINDOWS_DRIVE = re.compile(r"^[a-zA-Z]:[\\/]")
+
+
+@dataclass(frozen=True, slots=True)
+class SourceURI:
+    """A parsed source address. ``str()`` and ``repr()`` never show credentials."""
+
+    raw: str = field(repr=False)
+    scheme: str
+    host: str | None
+    port: int | None
+    path: str
+    username: str | None
+    password: str | None = field(repr=False)
+    options: Mapping[str, str]
+
+    @classmethod
+    def parse(cls, uri: str) -> SourceURI:
+        """Parse ``uri``; a bare path (no scheme) means ``file:``."""
+        if not isinstance(uri, str) or not uri.strip():
+            raise SourceURIError(
+                "empty source URI; give e.g. file:config.yaml or redis://host/0?key=app"
+            )
+        text = uri.strip()
+        if not _SCHEME.match(text) or _WINDOWS_DRIVE.match(text):
+            text = "file:" + text
+        try:
+            parts = urlsplit(text)
+            port = parts.port
+        except ValueError as exc:
+            raise SourceURIError(f"malformed source URI {redact(uri)}: {exc}") from exc
+        options: dict[str, str] = {}
+        for key, value in parse_qsl(parts.query, keep_blank_values=True):
+            if key in options:
+                raise SourceURIError(f"option {key!r} given twice in {redact(uri)}")
+            options[key] = value
+        return cls(
+            raw=uri,
+            scheme=parts.scheme.lower(),
+            host=parts.hostname,
+            port=port,
+            path=unquote(parts.path),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password is not None else None,
+            options=MappingProxyType(options),
+        )
+
+    @property
+    def redacted(self) -> str:
+        """The URI with its password and secret options masked, safe to print."""
+        return redact(self.raw)
+
+    def __str__(self) -> str:
+        return self.redacted
+
+    def __repr__(self) -> str:
+        return f"SourceURI({self.redacted!r})"
+
+    def option(self, name: str, default: str | None = None) -> str | None:
+        """The value of query option ``name``."""
+        return self.options.get(name, default)
+
+    def check_options(self, known: Iterable[str]) -> None:
+        """Raise :class:`SourceURIError` naming any option outside ``known`` (and ``codec``)."""
+        allowed = {"codec", *known}
+        unknown = sorted(set(self.options) - allowed)
+        if unknown:
+            raise SourceURIError(
+                f"unknown option(s) {', '.join(unknown)} in {self.redacted}; "
+                f"{self.scheme}: accepts {', '.join(sorted(allowed))}"
+            )
+
+
+def redact(uri: str) -> str:
+    """``uri`` with any userinfo password and secret-looking query values replaced by ``***``."""
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        return re.sub(r"//[^@/]*@", "//" + _MASK + "@", uri)
+    netloc = parts.netloc
+    if "@" in netloc:
+        userinfo, _, hostport = netloc.rpartition("@")
+        user, sep, _password = userinfo.partition(":")
+        # A lone userinfo is often a token (nats://TOKEN@host), so it is masked too.
+        netloc = f"{user}:{_MASK}@{hostport}" if sep else f"{_MASK}@{hostport}"
+    query = parts.query
+    if query:
+        pairs = parse_qsl(query, keep_blank_values=True)
+        query = "&".join(
+            f"{quote(k)}={_MASK if SECRET_OPTION.search(k) else quote(v, safe='/,:')}"
+            for k, v in pairs
+        )
+    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

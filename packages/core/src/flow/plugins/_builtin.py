@@ -1,0 +1,16 @@
+"""The built-in plugin ``core``: what flow-core itself provides through the same hooks."""
+
+from __future__ import annotations
+
+from ._specs import Register, hookimpl
+
+__all__ = ["flow_register_codecs"]
+
+
+@hookimpl
+def flow_register_codecs(register: Register) -> None:
+    """Register the json, yaml, toml and text codecs (imported only when used)."""
+    register("json", "flow.live.codecs:JsonCodec")
+    register("yaml", "flow.live.codecs:YamlCodec")
+    register("toml", "flow.live.codecs:TomlCodec")
+    register("text", "flow.live.codecs:TextCodec")

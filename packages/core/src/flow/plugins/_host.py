@@ -1,0 +1,263 @@
+"""Discovers plugins through the ``flow`` entry-point group and loads them in isolation."""
+
+from __future__ import annotations
+
+import re
+import sys
+import threading
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from importlib.metadata import EntryPoint, entry_points
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+from .._version import __version__
+from ..errors import PluginLoadError
+from . import _builtin
+from ._compat import incompatibility
+from ._controls import Controls
+from ._model import KINDS, Kind, PluginInfo, PluginStatus, Provider
+from ._registry import Registry
+from ._specs import PROJECT_NAME, FlowHookSpecs
+
+if TYPE_CHECKING:
+    import typer
+
+__all__ = [
+    "ENTRY_POINT_GROUP",
+    "PluginCandidate",
+    "PluginHost",
+    "candidates_from_entry_points",
+    "get_host",
+    "reset_host",
+]
+
+ENTRY_POINT_GROUP = "flow"
+_VALID_NAME = re.compile(r"^[a-z][a-z0-9_.+-]*$")
+
+
+@dataclass(frozen=True, slots=True)
+class PluginCandidate:
+    """A plugin found but not yet loaded: its name, origin and how to import it."""
+
+    name: str
+    distribution: str
+    version: str
+    load: Callable[[], object]
+    requires: tuple[str, ...] = ()
+
+
+def candidates_from_entry_points(group: str = ENTRY_POINT_GROUP) -> list[PluginCandidate]:
+    """Every plugin installed in this environment, one per (name, distribution)."""
+    found: dict[tuple[str, str], PluginCandidate] = {}
+    for ep in entry_points(group=group):
+        dist = ep.dist
+        dist_name = dist.metadata["Name"] if dist is not None else "unknown"
+        key = (ep.name, dist_name)
+        if key in found:  # the same distribution seen twice on sys.path
+            continue
+        found[key] = PluginCandidate(
+            name=ep.name,
+            distribution=dist_name,
+            version=dist.version if dist is not None else "unknown",
+            load=_loader(ep),
+            requires=tuple(dist.requires or ()) if dist is not None else (),
+        )
+    return sorted(found.values(), key=lambda c: (c.name, c.distribution))
+
+
+def _loader(ep: EntryPoint) -> Callable[[], object]:
+    return ep.load
+
+
+class PluginHost:
+    """Loads the built-in ``core`` plugin and every installed one, each in isolation.
+
+    A plugin that fails to import, validate or register is recorded as
+    ``failed`` and skipped (unless ``FLOW_STRICT_PLUGINS`` is set); every other
+    plugin still loads.
+    """
+
+    def __init__(
+        self,
+        candidates: Iterable[PluginCandidate] | None = None,
+        *,
+        environ: Mapping[str, str] | None = None,
+    ) -> None:
+        self.controls = Controls.from_env(environ)
+        self._pm = pluggy.PluginManager(PROJECT_NAME)
+        self._pm.add_hookspecs(FlowHookSpecs)
+        if self.controls.trace:
+            self._pm.trace.root.setwriter(sys.stderr.write)
+            self._pm.enable_tracing()
+        self._infos: dict[str, PluginInfo] = {}
+        self._providers: list[Provider] = []
+        self._commands_done = False
+        core = PluginCandidate("core", "flow-core", __version__, lambda: _builtin)
+        found = list(candidates_from_entry_points() if candidates is None else candidates)
+        duplicates = _duplicate_names(found)
+        for candidate in [core, *found]:
+            self._load(candidate, duplicates.get(candidate.name, []))
+        self._mark_conflicts()
+        self.registry = Registry(self._infos.values(), self._providers)
+
+    @property
+    def plugins(self) -> list[PluginInfo]:
+        """Every plugin found, whatever became of it, ``core`` first."""
+        return list(self._infos.values())
+
+    # -- loading ---------------------------------------------------------------------------
+
+    def _load(self, candidate: PluginCandidate, rivals: list[str]) -> None:
+        key = candidate.name if not rivals else f"{candidate.name}@{candidate.distribution}"
+        info = PluginInfo(candidate.name, candidate.distribution, candidate.version)
+        self._infos[key] = info
+        reason = self.controls.blocked_reason(candidate.name, candidate.distribution)
+        if reason and candidate.name != "core":
+            info.status, info.error = PluginStatus.BLOCKED, reason
+            return
+        problem = incompatibility(candidate.requires)
+        if problem:
+            info.status, info.error = PluginStatus.INCOMPATIBLE, problem
+            self._fail_if_strict(info, None)
+            return
+        module: object | None = None
+        try:
+            module = candidate.load()
+            self._pm.register(module, name=key)
+            self._check_hooks(module)
+            providers = self._collect(module, info)
+        except Exception as exc:
+            if module is not None and self._pm.is_registered(module):
+                self._pm.unregister(module)
+            info.status, info.error = PluginStatus.FAILED, _describe(exc)
+            self._fail_if_strict(info, exc)
+            return
+        self._providers.extend(providers)
+        if rivals:
+            info.status = PluginStatus.CONFLICT
+            info.error = f"plugin name {candidate.name!r} also claimed by {', '.join(rivals)}"
+
+    def _check_hooks(self, module: object) -> None:
+        for caller in self._pm.get_hookcallers(module) or ():
+            if caller.spec is None:
+                raise PluginLoadError(f"unknown hook {caller.name!r} (no such hook spec)")
+
+    def _collect(self, module: object, info: PluginInfo) -> list[Provider]:
+        providers: list[Provider] = []
+        for kind in KINDS:
+
+            def register(name: str, target: object, /, _kind: Kind = kind) -> None:
+                _check_registration(_kind, name, target, info.provides.get(_kind, ()))
+                providers.append(Provider(_kind, name, target, info.name, info.distribution))
+                info.provides.setdefault(_kind, []).append(name)
+
+            self._only(module, f"flow_register_{kind}")(register=register)
+        return providers
+
+    def _only(self, module: object, hook_name: str) -> Any:
+        others = [p for p in self._pm.get_plugins() if p is not module]
+        return self._pm.subset_hook_caller(hook_name, remove_plugins=others)
+
+    def _mark_conflicts(self) -> None:
+        claims: dict[tuple[str, str], list[Provider]] = defaultdict(list)
+        for provider in self._providers:
+            claims[(provider.kind, provider.name)].append(provider)
+        for (kind, name), claimants in claims.items():
+            if len(claimants) < 2:
+                continue
+            for claimant in claimants:
+                others = [c.distribution for c in claimants if c is not claimant]
+                for info in self._infos.values():
+                    if info.name == claimant.plugin and info.distribution == claimant.distribution:
+                        info.status = PluginStatus.CONFLICT
+                        info.error = f"{kind} {name!r} also registered by {', '.join(others)}"
+
+    def _fail_if_strict(self, info: PluginInfo, exc: BaseException | None) -> None:
+        if self.controls.strict:
+            raise PluginLoadError(
+                f"plugin {info.name!r} from {info.distribution} {info.version}: {info.status_text} "
+                "(FLOW_STRICT_PLUGINS is set; unset it to skip broken plugins)"
+            ) from exc
+
+    # -- commands --------------------------------------------------------------------------
+
+    def register_commands(self, cli: typer.Typer) -> None:
+        """Let every loaded plugin add its subcommands to ``cli`` (once per host)."""
+        if self._commands_done:
+            return
+        self._commands_done = True
+        for key, info in self._infos.items():
+            plugin = self._pm.get_plugin(key)
+            if plugin is None or info.status in (PluginStatus.FAILED, PluginStatus.BLOCKED):
+                continue
+            n_commands, n_groups = len(cli.registered_commands), len(cli.registered_groups)
+            try:
+                self._only(plugin, "flow_register_commands")(cli=cli)
+            except Exception as exc:
+                del cli.registered_commands[n_commands:], cli.registered_groups[n_groups:]
+                info.status, info.error = PluginStatus.FAILED, _describe(exc)
+                self._fail_if_strict(info, exc)
+                continue
+            added = [_command_name(c) for c in cli.registered_commands[n_commands:]]
+            added += [g.name or "?" for g in cli.registered_groups[n_groups:]]
+            if added:
+                info.provides["commands"] = added
+
+
+def _duplicate_names(found: list[PluginCandidate]) -> dict[str, list[str]]:
+    by_name: dict[str, list[str]] = defaultdict(list)
+    for candidate in found:
+        by_name[candidate.name].append(candidate.distribution)
+    rivals: dict[str, list[str]] = {}
+    for candidate in found:
+        others = [d for d in by_name[candidate.name] if d != candidate.distribution]
+        if others:
+            rivals.setdefault(candidate.name, []).extend(others)
+    return rivals
+
+
+def _check_registration(kind: str, name: str, target: object, seen: Iterable[str]) -> None:
+    if not isinstance(name, str) or not _VALID_NAME.match(name):
+        raise PluginLoadError(
+            f"invalid {kind} name {name!r}: use lower-case letters, digits, '_', '-', '.', '+'"
+        )
+    if name in seen:
+        raise PluginLoadError(f"registered {kind} {name!r} twice")
+    if isinstance(target, str) and ":" not in target:
+        raise PluginLoadError(f"lazy target for {kind} {name!r} must look like 'module:attr'")
+
+
+def _command_name(command: Any) -> str:
+    if command.name:
+        return str(command.name)
+    callback = command.callback
+    return str(getattr(callback, "__name__", "?")).replace("_", "-")
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).strip() or exc.__class__.__name__
+    return text if isinstance(exc, PluginLoadError) else f"{exc.__class__.__name__}: {text}"
+
+
+_host: PluginHost | None = None
+_host_lock = threading.Lock()
+
+
+def get_host() -> PluginHost:
+    """The process-wide plugin host, loaded on first use."""
+    global _host
+    if _host is None:
+        with _host_lock:
+            if _host is None:
+                _host = PluginHost()
+    return _host
+
+
+def reset_host(host: PluginHost | None = None) -> None:
+    """Forget the process-wide host (or install ``host``), e.g. after changing the controls."""
+    global _host
+    with _host_lock:
+        _host = host

@@ -1,0 +1,57 @@
+"""Test kits for Flow users and plugin authors.
+
+* Contract suites a provider's tests subclass: :class:`WatcherContract`,
+  :class:`CodecContract` (more follow for homes, stores and IO managers).
+* Deterministic time and sources: :class:`FakeClock`, :class:`ChannelWatcher`.
+* Real servers as fixtures: :class:`ServerProcess`, :func:`free_port`,
+  :func:`require_binary` (skips with the install command, or fails under
+  ``FLOW_REQUIRE_SERVERS=1``).
+* Leak checks: :class:`LeakCheck`.
+
+This module imports pytest; only tests should import it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from ..clock import FakeClock
+from .channel import ChannelWatcher
+
+if TYPE_CHECKING:
+    from .codec_contract import CodecContract as CodecContract
+    from .leaks import LeakCheck as LeakCheck
+    from .servers import ServerProcess as ServerProcess
+    from .servers import free_port as free_port
+    from .servers import require_binary as require_binary
+    from .watcher_contract import WatcherContract as WatcherContract
+
+_LAZY = {
+    "CodecContract": "flow.testing.codec_contract",
+    "LeakCheck": "flow.testing.leaks",
+    "ServerProcess": "flow.testing.servers",
+    "free_port": "flow.testing.servers",
+    "require_binary": "flow.testing.servers",
+    "WatcherContract": "flow.testing.watcher_contract",
+}
+
+__all__ = [
+    "ChannelWatcher",
+    "CodecContract",
+    "FakeClock",
+    "LeakCheck",
+    "ServerProcess",
+    "WatcherContract",
+    "free_port",
+    "require_binary",
+]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'flow.testing' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value

@@ -1,0 +1,61 @@
+"""``ChannelWatcher``: an in-memory watcher a test pushes changes into."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+from ..live.change import Change
+
+__all__ = ["ChannelWatcher"]
+
+_CLOSE = object()
+
+
+class ChannelWatcher:
+    """A watcher fed by the test: ``push(b"...")``, ``delete()``, ``fail(exc)``, ``end()``.
+
+    The first item of ``changes()`` is ``initial`` (``Change(None)`` when it is
+    None), exactly as a real watcher reports a missing key at start; pass
+    ``initial=...`` (Ellipsis) to deliver nothing until the first push.
+    """
+
+    def __init__(self, initial: bytes | object | None = None) -> None:
+        self._queue: asyncio.Queue[Change | BaseException | object] = asyncio.Queue()
+        self._revision = 0
+        self.closed = False
+        self.iterations = 0
+        if initial is not ...:
+            self.push(initial)  # type: ignore[arg-type]
+
+    def push(self, value: bytes | None) -> None:
+        """Make the source hold ``value`` (None: deleted)."""
+        self._revision += 1
+        self._queue.put_nowait(Change(value, str(self._revision)))
+
+    def delete(self) -> None:
+        """Make the source absent."""
+        self.push(None)
+
+    def fail(self, error: BaseException) -> None:
+        """Make ``changes()`` raise ``error`` once it reaches this point."""
+        self._queue.put_nowait(error)
+
+    def end(self) -> None:
+        """End ``changes()`` as if the source went away for good."""
+        self._queue.put_nowait(_CLOSE)
+
+    async def changes(self) -> AsyncIterator[Change]:
+        self.iterations += 1
+        while not self.closed:
+            item = await self._queue.get()
+            if item is _CLOSE:
+                return
+            if isinstance(item, BaseException):
+                raise item
+            assert isinstance(item, Change)
+            yield item
+
+    async def aclose(self) -> None:
+        self.closed = True
+        self._queue.put_nowait(_CLOSE)

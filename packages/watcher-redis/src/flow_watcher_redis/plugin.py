@@ -1,0 +1,12 @@
+"""Hook implementations of flow-watcher-redis. Imports nothing heavy: the watcher loads on first use."""
+
+from __future__ import annotations
+
+from flow.plugins import Register, hookimpl
+
+
+@hookimpl
+def flow_register_watchers(register: Register) -> None:
+    """Register the redis:, rediss: URI schemes."""
+    register("redis", "flow_watcher_redis.watcher:RedisWatcher")
+    register("rediss", "flow_watcher_redis.watcher:RedisWatcher")
