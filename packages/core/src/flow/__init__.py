@@ -7,6 +7,7 @@ The public API is re-exported here; names are imported on first use so that
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
 
 from ._version import __version__
@@ -30,6 +31,10 @@ from .errors import (
     ValidationFailed,
 )
 from .plugins import hookimpl
+
+# A library logs, it does not print: without this, Python's last-resort handler
+# would write Flow's warnings to stderr in programs that never configured logging.
+logging.getLogger("flow").addHandler(logging.NullHandler())
 
 if TYPE_CHECKING:
     from . import events as events

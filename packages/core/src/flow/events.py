@@ -39,8 +39,8 @@ class EventBus:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._exact: dict[str, tuple[Handler, ...]] = {}
-        self._prefix: tuple[tuple[str, Handler], ...] = ()
+        self._entries: tuple[tuple[bool, str, Handler], ...] = ()
+        self._routes: dict[str, tuple[Handler, ...]] = {}
 
     def subscribe(self, pattern: str, handler: Handler) -> Callable[[], None]:
         """Call ``handler`` for events matching ``pattern``; returns an unsubscribe function.
@@ -48,42 +48,47 @@ class EventBus:
         ``pattern`` is an exact name, a prefix ending in ``.`` or ``*``
         (``"capacitor."`` and ``"capacitor.*"`` are the same), or ``"*"`` for all.
         """
+        entry = (pattern.rstrip("*") if pattern.endswith((".", "*")) else pattern, handler)
         is_prefix = pattern.endswith((".", "*"))
-        prefix = pattern.rstrip("*")
         with self._lock:
-            if is_prefix:
-                self._prefix = (*self._prefix, (prefix, handler))
-            else:
-                self._exact[pattern] = (*self._exact.get(pattern, ()), handler)
+            self._entries = (*self._entries, (is_prefix, *entry))
+            self._routes = {}
 
         def unsubscribe() -> None:
             with self._lock:
-                if is_prefix:
-                    entries = list(self._prefix)
-                    if (prefix, handler) in entries:
-                        entries.remove((prefix, handler))
-                    self._prefix = tuple(entries)
-                else:
-                    handlers = list(self._exact.get(pattern, ()))
-                    if handler in handlers:
-                        handlers.remove(handler)
-                    self._exact[pattern] = tuple(handlers)
+                entries = list(self._entries)
+                if (is_prefix, *entry) in entries:
+                    entries.remove((is_prefix, *entry))
+                self._entries, self._routes = tuple(entries), {}
 
         return unsubscribe
 
+    def _handlers(self, name: str) -> tuple[Handler, ...]:
+        # Emitting is hot and subscribing is rare: routes are computed once per name
+        # and the cache is dropped on every (un)subscribe.
+        handlers = self._routes.get(name)
+        if handlers is None:
+            handlers = tuple(
+                h
+                for is_prefix, key, h in self._entries
+                if (name.startswith(key) if is_prefix else name == key)
+            )
+            self._routes[name] = handlers
+        return handlers
+
     def has_subscribers(self, name: str) -> bool:
         """Whether emitting ``name`` would reach any handler (lets emitters skip work)."""
-        return bool(self._exact.get(name)) or any(name.startswith(p) for p, _ in self._prefix)
+        return bool(self._entries) and bool(self._handlers(name))
 
     def emit(self, name: str, source: str = "", **data: Any) -> None:
         """Deliver an event to every matching handler, in subscription order."""
-        # Handler tuples are replaced, never mutated, so reading them needs no lock.
-        exact = self._exact.get(name, ())
-        prefixed = [h for p, h in self._prefix if name.startswith(p)]
-        if not exact and not prefixed:
+        if not self._entries:
+            return
+        handlers = self._handlers(name)
+        if not handlers:
             return
         event = Event(name, source, MappingProxyType(data))
-        for handler in (*exact, *prefixed):
+        for handler in handlers:
             try:
                 handler(event)
             except Exception:

@@ -8,7 +8,6 @@ from typing import Any, ClassVar
 
 import pydantic
 import pytest
-
 from flow import FakeClock
 from flow.errors import CapacitorError, SourceAuthError, StartupTimeout
 from flow.events import Event, EventBus
@@ -49,7 +48,8 @@ async def test_recovery_from_degraded_to_healthy() -> None:
         assert cap.errors[-1].stage == "decode"
         ch.push(doc(port=2))
         await cap.wait_for(lambda c: c.health is Health.HEALTHY)
-        assert cap.current is not None and cap.current.port == 2
+        assert cap.current is not None
+        assert cap.current.port == 2
 
 
 async def test_invalid_at_start_is_empty_then_valid_is_healthy() -> None:
@@ -59,7 +59,8 @@ async def test_invalid_at_start_is_empty_then_valid_is_healthy() -> None:
         assert cap.current is None
         ch.push(doc(port=3))
         await cap.wait_for(lambda c: c.health is Health.HEALTHY)
-        assert cap.current is not None and cap.current.port == 3
+        assert cap.current is not None
+        assert cap.current.port == 3
 
 
 async def test_missing_source_at_start_is_empty_with_a_reason() -> None:
@@ -69,7 +70,8 @@ async def test_missing_source_at_start_is_empty_with_a_reason() -> None:
         assert "absent" in cap.errors[-1].message
         ch.push(doc(port=4))
         await cap.wait_for(lambda c: c.health is Health.HEALTHY)
-        assert cap.current is not None and cap.current.port == 4
+        assert cap.current is not None
+        assert cap.current.port == 4
 
 
 async def test_deleted_source_keeps_last_value_and_degrades() -> None:
@@ -77,7 +79,8 @@ async def test_deleted_source_keeps_last_value_and_degrades() -> None:
     async with Capacitor(ch, model=AppConfig) as cap:
         ch.delete()
         await cap.wait_for(lambda c: c.health is Health.DEGRADED)
-        assert cap.current is not None and cap.current.port == 5
+        assert cap.current is not None
+        assert cap.current.port == 5
 
 
 async def test_cannot_start_twice() -> None:
@@ -98,7 +101,8 @@ async def test_callback_error_rolls_back_and_degrades() -> None:
     async with Capacitor(ch, model=AppConfig, on_change=explode) as cap:
         ch.push(doc(port=2))
         await cap.wait_for(lambda c: c.counters.apply_failed == 1)
-        assert cap.current is not None and cap.current.port == 1
+        assert cap.current is not None
+        assert cap.current.port == 1
         assert cap.health is Health.DEGRADED
         assert cap.errors[-1].stage == "apply"
         assert "cannot apply port 2" in cap.errors[-1].message
@@ -238,7 +242,8 @@ async def test_a_failing_event_handler_never_breaks_the_capacitor() -> None:
 
     events.subscribe("*", broken)
     async with Capacitor(ChannelWatcher(doc(port=7)), model=AppConfig, events=events) as cap:
-        assert cap.current is not None and cap.current.port == 7
+        assert cap.current is not None
+        assert cap.current.port == 7
 
 
 async def test_model_can_be_any_type_adapter_type_or_none() -> None:
@@ -249,7 +254,9 @@ async def test_model_can_be_any_type_adapter_type_or_none() -> None:
 
 
 async def test_codec_option_chooses_the_decoder() -> None:
-    async with Capacitor(ChannelWatcher(b"name: app\nport: 80\n"), codec="yaml", model=AppConfig) as c:
+    async with Capacitor(
+        ChannelWatcher(b"name: app\nport: 80\n"), codec="yaml", model=AppConfig
+    ) as c:
         assert c.current == AppConfig(name="app", port=80)
 
 
@@ -289,7 +296,8 @@ async def test_debounce_coalesces_a_burst_and_applies_the_latest() -> None:
     clock.advance(0.1)
     assert await cap.process()
     assert CountingModel.validations == 2  # the first value and the latest, nothing between
-    assert cap.current is not None and cap.current.n == 49
+    assert cap.current is not None
+    assert cap.current.n == 49
     assert cap.counters.coalesced == 48
     await cap.aclose()
 
@@ -308,7 +316,8 @@ async def test_debounce_max_wait_applies_a_source_that_never_stops() -> None:
         clock.advance(0.05)  # always sooner than debounce: only max_wait can fire
     assert applied_at, "max_wait never applied a value"
     assert applied_at[0] == pytest.approx(0.3)
-    assert cap.current is not None and cap.current.n > 1
+    assert cap.current is not None
+    assert cap.current.n > 1
     await cap.aclose()
 
 
@@ -360,7 +369,8 @@ def test_start_background_and_stop_from_sync_code() -> None:
         # ChannelWatcher is not thread-safe: push from the capacitor's own loop.
         cap._thread.loop.call_soon_threadsafe(ch.push, doc(port=12))
         assert seen.wait(5)
-        assert cap.current is not None and cap.current.port == 12
+        assert cap.current is not None
+        assert cap.current.port == 12
         with pytest.raises(CapacitorError, match="already runs"):
             cap.start_background()
     finally:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from functools import cached_property
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
+
 from ..errors import CodecError, ValidationFailed
 
 __all__ = ["Validator", "describe_validation_error"]
@@ -30,8 +32,6 @@ class Validator:
 
     @cached_property
     def _adapter(self) -> Any:
-        from pydantic import TypeAdapter
-
         return TypeAdapter(self.model)
 
     @property
@@ -51,8 +51,6 @@ class Validator:
         """The validated value; raises :class:`ValidationFailed`."""
         if self.model is None:
             return data
-        from pydantic import ValidationError
-
         try:
             return self._adapter.validate_python(data)
         except ValidationError as exc:
@@ -64,8 +62,6 @@ class Validator:
         Raises :class:`CodecError` when the bytes are not JSON, :class:`ValidationFailed`
         when they do not fit the model.
         """
-        from pydantic import ValidationError
-
         try:
             return self._adapter.validate_json(data)
         except ValidationError as exc:

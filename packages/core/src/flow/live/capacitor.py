@@ -42,6 +42,7 @@ T = TypeVar("T")
 Callback = Callable[[Any, Any], Awaitable[None] | None]
 Reducer = Callable[[Sequence[Any]], Any]
 _RESUBSCRIBE_BASE, _RESUBSCRIBE_MAX = 0.05, 5.0
+_CHANGE_RECEIVED, _APPLIED = "capacitor.change_received", "capacitor.applied"
 
 
 class Capacitor(Generic[T]):
@@ -112,7 +113,7 @@ class Capacitor(Generic[T]):
 
         if debounce < 0 or (max_wait is not None and max_wait < debounce):
             raise ValueError("debounce must be >= 0 and max_wait (when set) >= debounce")
-        self._sources = sources
+        self._sources = _unique_labels(sources)
         self._validator = Validator(model)
         self._validator.prepare()
         self._callbacks: list[Callback] = _as_list(on_change)
@@ -138,6 +139,11 @@ class Capacitor(Generic[T]):
         self._startup_error: BaseException | None = None
         self._fast_json = len(sources) == 1 and sources[0].is_json and self._validator.active
         self._thread: LoopThread | None = None
+        self._waiters = 0
+        self._all_reported = False
+        self._wants = events.has_subscribers
+        # One source, no debounce: only its reader processes, so no lock is needed.
+        self._inline = len(sources) == 1 and debounce == 0 and not sync
 
     # -- what users read ---------------------------------------------------------------------
 
@@ -257,11 +263,14 @@ class Capacitor(Generic[T]):
         self, predicate: Callable[[Capacitor[T]], bool], *, timeout: float | None = 10.0
     ) -> None:
         """Wait until ``predicate(self)`` holds, re-checked after every outcome."""
-        async with asyncio.timeout(timeout):
-            while not predicate(self):
-                assert self._outcome is not None, "start() the capacitor first"
-                event = self._outcome
-                await event.wait()
+        self._waiters += 1
+        try:
+            async with asyncio.timeout(timeout):
+                while not predicate(self):
+                    assert self._outcome is not None, "start() the capacitor first"
+                    await self._outcome.wait()
+        finally:
+            self._waiters -= 1
 
     # -- synchronous programs --------------------------------------------------------------------
 
@@ -318,25 +327,34 @@ class Capacitor(Generic[T]):
             return
 
     async def _received(self, source: Source, change: Change) -> None:
+        # The hot path of every change: keep it to attribute updates and one call.
         self.counters.received += 1
         if source.offer(change):
             self.counters.coalesced += 1
-        now = self._clock.monotonic()
-        self._last_received = now
-        if self._pending_since is None:
-            self._pending_since = now
-        self._emit("change_received", revision=change.revision, source_label=source.label)
+        if self._debounce > 0:
+            now = self._clock.monotonic()
+            self._last_received = now
+            if self._pending_since is None:
+                self._pending_since = now
+        if self._wants(_CHANGE_RECEIVED):
+            self._emit(_CHANGE_RECEIVED, revision=change.revision, source_label=source.label)
         if self._sync or not self._ready():
             return
         if self._debounce > 0 and self._first_outcome:
             assert self._wake is not None
             self._wake.set()
             return
-        await self._process_now()
+        if self._inline:
+            await self._process_pending()
+        else:
+            await self._process_now()
 
     def _ready(self) -> bool:
         """Every source has reported once (or ended), so a merge sees them all."""
-        return all(s.seen_first or s.ended for s in self._sources)
+        if self._all_reported:
+            return True
+        self._all_reported = all(s.seen_first or s.ended for s in self._sources)
+        return self._all_reported
 
     async def _debouncer(self) -> None:
         assert self._wake is not None
@@ -363,6 +381,54 @@ class Capacitor(Generic[T]):
             return await self._process_pending()
 
     async def _process_pending(self) -> bool:
+        if len(self._sources) == 1:
+            return await self._process_single(self._sources[0])
+        return await self._process_merged()
+
+    async def _process_single(self, source: Source) -> bool:
+        """One source: the lean path every change of a plain Capacitor takes."""
+        if not source.has_pending:
+            return False
+        change = source.take()
+        self._pending_since = None
+        if source.is_identical(change):
+            self.counters.skipped_identical += 1
+            return False
+        self.counters.processed += 1
+        if not self._stage_source(source, change):
+            self._outcome_failed()
+            return True
+        try:
+            if self._fast_json:
+                value = self._validator.validate_json(change.value)  # type: ignore[arg-type]
+            else:
+                value = self._validator.validate(source.staged)
+        except (CodecError, ValidationFailed) as exc:
+            stage: Stage = "decode" if isinstance(exc, CodecError) else "validate"
+            self._record(stage, exc, source, change.revision)
+            self._outcome_failed()
+            return True
+        return await self._commit(value, [(source, change)], ())
+
+    async def _commit(
+        self, value: Any, fresh: list[tuple[Source, Change]], failed: Iterable[Source]
+    ) -> bool:
+        """Apply ``value`` through the callbacks; commit it and its sources unless they fail."""
+        if self._callbacks and not await self._apply(self._current, value, fresh[-1][1].revision):
+            self._outcome_failed()
+            return True
+        self._current, self._committed = value, True
+        for source, change in fresh:
+            if source not in failed:
+                source.commit(change)
+        self.counters.applied += 1
+        if self._wants(_APPLIED):
+            self._emit(_APPLIED, revisions=[c.revision for _, c in fresh])
+        self._outcome_done(Health.DEGRADED if self._any_source_failing() else Health.HEALTHY)
+        return True
+
+    async def _process_merged(self) -> bool:
+        """Several sources: merge every source's latest good value, then validate."""
         changed = [(s, s.take()) for s in self._sources if s.has_pending]
         self._pending_since = None
         fresh = [(s, c) for s, c in changed if not s.is_identical(c)]
@@ -383,18 +449,7 @@ class Capacitor(Generic[T]):
             self._record(stage, exc, None, fresh[-1][1].revision)
             self._outcome_failed()
             return True
-        previous = self._current
-        if not await self._apply(previous, value, fresh[-1][1].revision):
-            self._outcome_failed()
-            return True
-        self._current, self._committed = value, True
-        for source, change in fresh:
-            if source not in failed:
-                source.commit(change)
-        self.counters.applied += 1
-        self._emit("applied", revisions=[c.revision for _, c in fresh])
-        self._outcome_done(Health.DEGRADED if self._any_source_failing() else Health.HEALTHY)
-        return True
+        return await self._commit(value, fresh, failed)
 
     def _stage_source(self, source: Source, change: Change) -> bool:
         """Decode one source's change into ``source.staged``; False (recorded) on failure."""
@@ -421,10 +476,7 @@ class Capacitor(Generic[T]):
     def _merged_and_validated(
         self, fresh: list[tuple[Source, Change]], failed: list[Source]
     ) -> Any:
-        if self._fast_json:
-            return self._validator.validate_json(self._sources[0].staged)
-        if self._reducer is None:
-            return self._validator.validate(self._sources[0].staged)
+        assert self._reducer is not None
         staged = {s for s, _ in fresh if s not in failed}
         layers = []
         for source in self._sources:
@@ -459,6 +511,8 @@ class Capacitor(Generic[T]):
     # -- outcomes and health -----------------------------------------------------------------
 
     def _any_source_failing(self) -> bool:
+        if len(self._sources) == 1:
+            return self._sources[0].error is not None
         return any(s.error is not None for s in self._sources)
 
     def _outcome_failed(self) -> None:
@@ -469,7 +523,8 @@ class Capacitor(Generic[T]):
         if health is not self._health:
             previous, self._health = self._health, health
             self._emit("health_changed", previous=previous.value, health=health.value)
-        if self._outcome is not None:
+        if self._waiters:
+            assert self._outcome is not None
             self._outcome.set()
             self._outcome = asyncio.Event()
 
@@ -511,12 +566,21 @@ class Capacitor(Generic[T]):
         logger.warning("%s: %s failed: %s", self.name, stage, exc)
 
     def _emit(self, event: str, **data: Any) -> None:
-        name = "capacitor." + event
+        name = event if event.startswith("capacitor.") else "capacitor." + event
         if self._events.has_subscribers(name):
             self._events.emit(name, self.name, **data)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self._health.value}>"
+
+
+def _unique_labels(sources: list[Source]) -> list[Source]:
+    """Suffix ``#n`` to labels that repeat, so per-source errors stay apart."""
+    labels = [s.label for s in sources]
+    for index, source in enumerate(sources):
+        if labels.count(source.label) > 1:
+            source.label = f"{source.label}#{index + 1}"
+    return sources
 
 
 def _as_list(on_change: Callback | Iterable[Callback] | None) -> list[Callback]:

@@ -61,6 +61,8 @@ class JsonCodec:
             raise CodecError(f"json: input is not UTF-8 text ({exc.reason})") from exc
         except json.JSONDecodeError as exc:
             raise CodecError(f"json: {exc.msg} at line {exc.lineno}, column {exc.colno}") from exc
+        except RecursionError as exc:
+            raise CodecError("json: input is nested too deeply to decode") from exc
 
     def encode(self, value: object) -> bytes:
         try:
@@ -94,6 +96,10 @@ class YamlCodec:
             raise CodecError(f"yaml: {exc.problem or exc}{where}") from exc
         except yaml.YAMLError as exc:
             raise CodecError(f"yaml: {exc}") from exc
+        except RecursionError as exc:
+            raise CodecError("yaml: input is nested too deeply to decode") from exc
+        except ValueError as exc:  # e.g. a timestamp with month 13: PyYAML's date() call fails
+            raise CodecError(f"yaml: invalid value: {exc}") from exc
 
     def encode(self, value: object) -> bytes:
         import yaml

@@ -96,6 +96,9 @@ def redact(uri: str) -> str:
     except ValueError:
         return re.sub(r"//[^@/]*@", "//" + _MASK + "@", uri)
     netloc = parts.netloc
+    secret_query = any(SECRET_OPTION.search(k) for k, _ in parse_qsl(parts.query))
+    if "@" not in netloc and not secret_query:
+        return uri  # nothing to hide: keep the user's spelling (file:app.yaml stays as is)
     if "@" in netloc:
         userinfo, _, hostport = netloc.rpartition("@")
         user, sep, _password = userinfo.partition(":")
