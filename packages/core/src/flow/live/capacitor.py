@@ -26,6 +26,7 @@ from ..errors import (
     ValidationFailed,
 )
 from ..events import EventBus, bus
+from ..pipeline import backoff
 from ._background import LoopThread
 from ._source import Source, open_source
 from .change import Change
@@ -41,7 +42,7 @@ logger = logging.getLogger("flow.capacitor")
 T = TypeVar("T")
 Callback = Callable[[Any, Any], Awaitable[None] | None]
 Reducer = Callable[[Sequence[Any]], Any]
-_RESUBSCRIBE_BASE, _RESUBSCRIBE_MAX = 0.05, 5.0
+_RESUBSCRIBE = backoff(0.05, max_delay=5.0)
 _CHANGE_RECEIVED, _APPLIED = "capacitor.change_received", "capacitor.applied"
 
 
@@ -304,11 +305,14 @@ class Capacitor(Generic[T]):
     # -- reading sources ---------------------------------------------------------------------
 
     async def _read(self, source: Source) -> None:
-        attempt = 0
+        # Watchers reconnect on their own; this only re-subscribes when changes()
+        # itself raised something unexpected, with backoff so a broken watcher
+        # cannot spin.
+        retry = _RESUBSCRIBE.counter(self._clock)
         while self._state == "running":
             try:
                 async for change in source.watcher.changes():
-                    attempt = 0
+                    retry.reset()
                     await self._received(source, change)
             except asyncio.CancelledError:
                 raise
@@ -317,9 +321,7 @@ class Capacitor(Generic[T]):
                 return
             except Exception as exc:
                 self._watch_failed(source, exc, permanent=False)
-                attempt += 1
-                delay = min(_RESUBSCRIBE_MAX, _RESUBSCRIBE_BASE * 2 ** (attempt - 1))
-                await self._clock.sleep(delay)
+                await retry.wait()
                 continue
             if self._state == "running":
                 source.ended = True
