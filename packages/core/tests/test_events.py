@@ -29,7 +29,9 @@ def test_event_carries_name_source_data_and_time() -> None:
     got: list[Event] = []
     events.subscribe("x", got.append)
     events.emit("x", "me", a=1)
-    assert got[0].name == "x" and got[0].source == "me" and got[0].data == {"a": 1}
+    assert got[0].name == "x"
+    assert got[0].source == "me"
+    assert got[0].data == {"a": 1}
     assert got[0].time > 0
     with pytest.raises(TypeError):
         got[0].data["a"] = 2  # type: ignore[index]
