@@ -21,7 +21,8 @@ def test_quickstart_applies_rejects_and_recovers() -> None:
     out = result.stdout
     assert "started: health=healthy" in out
     assert "applied: workers 4 -> 8" in out
-    assert "rejected:" in out and "workers" in out
+    assert "rejected:" in out
+    assert "workers" in out
     assert "still running on workers=8, health=degraded" in out
     assert "done: health=healthy, workers=6" in out
     assert "s3cret" not in out + result.stderr

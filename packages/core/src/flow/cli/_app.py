@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import sys
+
 import typer
 
 from .._version import __version__
 from ..plugins import get_host
-from . import plugins_cmd
+from . import plugins_cmd, watch_cmd
 
 __all__ = ["app", "build_app", "main"]
 
@@ -40,6 +42,8 @@ def build_app() -> typer.Typer:
         """Flow: live configuration, data movement and assets."""
 
     cli.add_typer(plugins_cmd.app, name="plugins")
+    cli.command("watch")(watch_cmd.watch)
+    cli.command("check")(watch_cmd.check)
     return cli
 
 
@@ -49,4 +53,7 @@ app = build_app()
 def main() -> None:
     """Entry point of the ``flow`` console script."""
     get_host().register_commands(app)
+    # `flow plugins list` is answered without Typer's parser (see fast_list for why).
+    if plugins_cmd.fast_list(sys.argv[1:]):
+        return
     app()

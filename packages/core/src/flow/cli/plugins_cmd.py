@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 import typer
 
 from ..plugins import KINDS, PluginInfo, PluginStatus, get_host
 
-__all__ = ["app"]
+__all__ = ["ALL_KINDS", "app", "fast_list", "render_plugins"]
 
 app = typer.Typer(help="Inspect and create Flow plugins.", no_args_is_help=True)
 
@@ -20,30 +22,67 @@ _STATUS_STYLE = {
     PluginStatus.CONFLICT: "red",
     PluginStatus.INCOMPATIBLE: "magenta",
 }
-_ALL_KINDS = (*KINDS, "commands")
+#: What ``--kind`` accepts: the registry kinds plus the commands plugins add.
+ALL_KINDS: tuple[str, ...] = (*KINDS, "commands")
 
 
 @app.command("list")
 def list_plugins(
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list instead of a table."),
     kind: str | None = typer.Option(
-        None, "--kind", help=f"Only plugins providing this kind ({', '.join(_ALL_KINDS)})."
+        None, "--kind", help=f"Only plugins providing this kind ({', '.join(ALL_KINDS)})."
     ),
 ) -> None:
     """List every installed plugin, what it provides, and whether it loaded."""
-    if kind is not None and kind not in _ALL_KINDS:
-        raise typer.BadParameter(f"unknown kind {kind!r}; use one of {', '.join(_ALL_KINDS)}")
+    if kind is not None and kind not in ALL_KINDS:
+        raise typer.BadParameter(
+            f"unknown kind {kind!r}; use one of {', '.join(ALL_KINDS)}", param_hint="--kind"
+        )
+    render_plugins(as_json=as_json, kind=kind)
+
+
+def render_plugins(*, as_json: bool, kind: str | None) -> None:
+    """Print the process-wide host's plugins as ``flow plugins list`` does."""
     infos = get_host().plugins
     if kind is not None:
         infos = [i for i in infos if i.provides.get(kind)]
     if as_json:
-        typer.echo(json.dumps([i.to_json() for i in infos], indent=2))
+        sys.stdout.write(json.dumps([i.to_json() for i in infos], indent=2) + "\n")
         return
     _print_table(infos, kind)
 
 
+def fast_list(argv: Sequence[str]) -> bool:
+    """Run ``flow plugins list [--json] [--kind KIND]`` without Typer's parser; False if not that.
+
+    Why by hand: Typer (0.2x) coerces every non-flag option through a pydantic
+    ``TypeAdapter``, which costs 150-200 ms per process, and ``flow plugins list
+    --json`` is what scripts and health checks call. Only these exact, valid
+    shapes are handled here; anything else (``--help``, typos, a bad kind) goes
+    to Typer, which owns every message.
+    """
+    if list(argv[:2]) != ["plugins", "list"]:
+        return False
+    as_json, kind, rest = False, None, list(argv[2:])
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--json" and not as_json:
+            as_json = True
+        elif arg == "--kind" and kind is None and rest:
+            kind = rest.pop(0)
+        elif arg.startswith("--kind=") and kind is None:
+            kind = arg.removeprefix("--kind=")
+        else:
+            return False
+    if kind is not None and kind not in ALL_KINDS:
+        return False
+    render_plugins(as_json=as_json, kind=kind)
+    return True
+
+
 def _print_table(infos: list[PluginInfo], kind: str | None) -> None:
     from rich.console import Console
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="Flow plugins", title_justify="left")
@@ -57,19 +96,13 @@ def _print_table(infos: list[PluginInfo], kind: str | None) -> None:
         )
         style = _STATUS_STYLE[info.status]
         table.add_row(
-            info.name,
-            info.distribution,
-            info.version,
-            provides or "-",
-            f"[{style}]{_escape(info.status_text)}[/]",
+            escape(info.name),
+            escape(info.distribution),
+            escape(info.version),
+            escape(provides) or "-",
+            f"[{style}]{escape(info.status_text)}[/]",
         )
     Console().print(table)
-
-
-def _escape(text: str) -> str:
-    from rich.markup import escape
-
-    return escape(text)
 
 
 @app.command("new")
@@ -78,8 +111,13 @@ def new_plugin(
     directory: Path = typer.Option(Path("."), "--dir", help="Where to create the project folder."),
 ) -> None:
     """Create an installable plugin project with an entry point, hooks and a smoke test."""
+    from ..errors import FlowError
     from ..plugins.scaffold import create_plugin_project
 
-    target = create_plugin_project(name, directory)
+    try:
+        target = create_plugin_project(name, directory)
+    except FlowError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
     typer.echo(f"created {target}")
-    typer.echo(f"next: cd {target} && pip install -e . && pytest && flow plugins list")
+    typer.echo(f"next: cd {target} && pip install -e '.[test]' && pytest && flow plugins list")

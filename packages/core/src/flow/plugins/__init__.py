@@ -11,12 +11,25 @@ See ``docs/plugins.md`` for every hook and the controlling environment variables
 
 from __future__ import annotations
 
-from ._compat import PLUGIN_API_VERSION
-from ._controls import Controls
-from ._host import ENTRY_POINT_GROUP, PluginCandidate, PluginHost, get_host, reset_host
-from ._model import KINDS, Kind, PluginInfo, PluginStatus, Provider
-from ._registry import Registry
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from ._specs import FlowHookSpecs, Register, hookimpl, hookspec
+
+if TYPE_CHECKING:
+    from ._compat import PLUGIN_API_VERSION as PLUGIN_API_VERSION
+    from ._controls import Controls as Controls
+    from ._host import ENTRY_POINT_GROUP as ENTRY_POINT_GROUP
+    from ._host import PluginCandidate as PluginCandidate
+    from ._host import PluginHost as PluginHost
+    from ._host import get_host as get_host
+    from ._host import reset_host as reset_host
+    from ._model import KINDS as KINDS
+    from ._model import Kind as Kind
+    from ._model import PluginInfo as PluginInfo
+    from ._model import PluginStatus as PluginStatus
+    from ._model import Provider as Provider
+    from ._registry import Registry as Registry
 
 __all__ = [
     "ENTRY_POINT_GROUP",
@@ -39,7 +52,40 @@ __all__ = [
     "reset_host",
 ]
 
+# `import flow` imports this package for `hookimpl`; the host (and importlib.metadata
+# with it) is imported only when something asks for it, to keep `import flow` cheap.
+_LAZY: dict[str, str] = {
+    "PLUGIN_API_VERSION": "._compat",
+    "Controls": "._controls",
+    "ENTRY_POINT_GROUP": "._host",
+    "PluginCandidate": "._host",
+    "PluginHost": "._host",
+    "get_host": "._host",
+    "reset_host": "._host",
+    "KINDS": "._model",
+    "Kind": "._model",
+    "PluginInfo": "._model",
+    "PluginStatus": "._model",
+    "Provider": "._model",
+    "Registry": "._registry",
+}
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'flow.plugins' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name, __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
+
 
 def get_registry() -> Registry:
     """The process-wide registry of everything the loaded plugins provide."""
+    from ._host import get_host
+
     return get_host().registry

@@ -16,7 +16,7 @@ def normalize(name: str) -> str:
 
 
 def _name_set(raw: str) -> frozenset[str]:
-    return frozenset(normalize(part) for part in raw.split(",") if part.strip())
+    return frozenset(normalize(part.strip()) for part in raw.split(",") if part.strip())
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import sys
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from importlib.metadata import EntryPoint, entry_points
 from typing import TYPE_CHECKING, Any
 
 import pluggy
@@ -21,6 +20,7 @@ from ._controls import Controls
 from ._model import KINDS, Kind, PluginInfo, PluginStatus, Provider
 from ._registry import Registry
 from ._specs import PROJECT_NAME, FlowHookSpecs
+from ._validate import check_registration, describe
 
 if TYPE_CHECKING:
     import typer
@@ -35,7 +35,7 @@ __all__ = [
 ]
 
 ENTRY_POINT_GROUP = "flow"
-_VALID_NAME = re.compile(r"^[a-z][a-z0-9_.+-]*$")
+CORE_PLUGIN = "core"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,25 +51,26 @@ class PluginCandidate:
 
 def candidates_from_entry_points(group: str = ENTRY_POINT_GROUP) -> list[PluginCandidate]:
     """Every plugin installed in this environment, one per (name, distribution)."""
+    # importlib.metadata is imported here so that `import flow` does not pay for it.
+    from importlib.metadata import entry_points
+
     found: dict[tuple[str, str], PluginCandidate] = {}
     for ep in entry_points(group=group):
         dist = ep.dist
-        dist_name = dist.metadata["Name"] if dist is not None else "unknown"
+        # Distribution.metadata re-reads METADATA on every access: read it once.
+        meta = dist.metadata if dist is not None else None
+        dist_name = meta["Name"] if meta is not None else "unknown"
         key = (ep.name, dist_name)
         if key in found:  # the same distribution seen twice on sys.path
             continue
         found[key] = PluginCandidate(
             name=ep.name,
             distribution=dist_name,
-            version=dist.version if dist is not None else "unknown",
-            load=_loader(ep),
-            requires=tuple(dist.requires or ()) if dist is not None else (),
+            version=meta["Version"] if meta is not None else "unknown",
+            load=ep.load,
+            requires=tuple(meta.get_all("Requires-Dist") or ()) if meta is not None else (),
         )
     return sorted(found.values(), key=lambda c: (c.name, c.distribution))
-
-
-def _loader(ep: EntryPoint) -> Callable[[], object]:
-    return ep.load
 
 
 class PluginHost:
@@ -77,7 +78,8 @@ class PluginHost:
 
     A plugin that fails to import, validate or register is recorded as
     ``failed`` and skipped (unless ``FLOW_STRICT_PLUGINS`` is set); every other
-    plugin still loads.
+    plugin still loads. ``candidates`` replaces entry-point discovery (tests),
+    ``environ`` replaces ``os.environ`` for the ``FLOW_*_PLUGINS`` controls.
     """
 
     def __init__(
@@ -90,16 +92,18 @@ class PluginHost:
         self._pm = pluggy.PluginManager(PROJECT_NAME)
         self._pm.add_hookspecs(FlowHookSpecs)
         if self.controls.trace:
-            self._pm.trace.root.setwriter(sys.stderr.write)
+            # Look sys.stderr up on each write: pytest and others swap it after start-up.
+            self._pm.trace.root.setwriter(lambda text: sys.stderr.write(text))
             self._pm.enable_tracing()
         self._infos: dict[str, PluginInfo] = {}
         self._providers: list[Provider] = []
         self._commands_done = False
-        core = PluginCandidate("core", "flow-core", __version__, lambda: _builtin)
+        core = PluginCandidate(CORE_PLUGIN, "flow-core", __version__, lambda: _builtin)
+        self._load(core, [], builtin=True)
         found = list(candidates_from_entry_points() if candidates is None else candidates)
-        duplicates = _duplicate_names(found)
-        for candidate in [core, *found]:
-            self._load(candidate, duplicates.get(candidate.name, []))
+        rivals = _rivals(found)
+        for candidate in found:
+            self._load(candidate, rivals.get((candidate.name, candidate.distribution), []))
         self._mark_conflicts()
         self.registry = Registry(self._infos.values(), self._providers)
 
@@ -110,51 +114,82 @@ class PluginHost:
 
     # -- loading ---------------------------------------------------------------------------
 
-    def _load(self, candidate: PluginCandidate, rivals: list[str]) -> None:
-        key = candidate.name if not rivals else f"{candidate.name}@{candidate.distribution}"
+    def _load(
+        self, candidate: PluginCandidate, rivals: list[str], *, builtin: bool = False
+    ) -> None:
+        key = (
+            candidate.name
+            if builtin or not rivals
+            else f"{candidate.name}@{candidate.distribution}"
+        )
+        if not builtin and candidate.name == CORE_PLUGIN:
+            key, rivals = f"{CORE_PLUGIN}@{candidate.distribution}", [*rivals, "flow-core"]
         info = PluginInfo(candidate.name, candidate.distribution, candidate.version)
         self._infos[key] = info
-        reason = self.controls.blocked_reason(candidate.name, candidate.distribution)
-        if reason and candidate.name != "core":
+        reason = (
+            None
+            if builtin
+            else self.controls.blocked_reason(candidate.name, candidate.distribution)
+        )
+        if reason:
             info.status, info.error = PluginStatus.BLOCKED, reason
+            self._trace(info, "blocked", reason)
             return
         problem = incompatibility(candidate.requires)
         if problem:
             info.status, info.error = PluginStatus.INCOMPATIBLE, problem
+            self._trace(info, "incompatible", problem)
             self._fail_if_strict(info, None)
             return
-        module: object | None = None
+        started = time.perf_counter()
         try:
-            module = candidate.load()
-            self._pm.register(module, name=key)
-            self._check_hooks(module)
-            providers = self._collect(module, info)
+            providers = self._register(candidate, key, info)
         except Exception as exc:
-            if module is not None and self._pm.is_registered(module):
-                self._pm.unregister(module)
-            info.status, info.error = PluginStatus.FAILED, _describe(exc)
+            info.status, info.error = PluginStatus.FAILED, describe(exc)
+            info.provides.clear()  # a failed plugin provides nothing, even what it named first
+            self._trace(info, "failed", info.error)
             self._fail_if_strict(info, exc)
             return
         self._providers.extend(providers)
+        self._trace(info, "loaded", f"in {(time.perf_counter() - started) * 1000:.1f} ms")
         if rivals:
             info.status = PluginStatus.CONFLICT
             info.error = f"plugin name {candidate.name!r} also claimed by {', '.join(rivals)}"
 
+    def _register(self, candidate: PluginCandidate, key: str, info: PluginInfo) -> list[Provider]:
+        module = candidate.load()
+        try:
+            self._pm.register(module, name=key)
+            self._check_hooks(module)
+            return self._collect(module, info)
+        except BaseException:
+            if self._pm.is_registered(module):
+                self._pm.unregister(module)
+            raise
+
     def _check_hooks(self, module: object) -> None:
         for caller in self._pm.get_hookcallers(module) or ():
             if caller.spec is None:
-                raise PluginLoadError(f"unknown hook {caller.name!r} (no such hook spec)")
+                raise PluginLoadError(
+                    f"unknown hook {caller.name!r} (no such hook spec; see docs/plugins.md)"
+                )
 
     def _collect(self, module: object, info: PluginInfo) -> list[Provider]:
         providers: list[Provider] = []
         for kind in KINDS:
 
             def register(name: str, target: object, /, _kind: Kind = kind) -> None:
-                _check_registration(_kind, name, target, info.provides.get(_kind, ()))
+                check_registration(_kind, name, target, info.provides.get(_kind, ()))
                 providers.append(Provider(_kind, name, target, info.name, info.distribution))
                 info.provides.setdefault(_kind, []).append(name)
 
-            self._only(module, f"flow_register_{kind}")(register=register)
+            hook_name = f"flow_register_{kind}"
+            try:
+                self._only(module, hook_name)(register=register)
+            except PluginLoadError:
+                raise
+            except Exception as exc:
+                raise PluginLoadError(f"{hook_name} raised {describe(exc)}") from exc
         return providers
 
     def _only(self, module: object, hook_name: str) -> Any:
@@ -182,10 +217,20 @@ class PluginHost:
                 "(FLOW_STRICT_PLUGINS is set; unset it to skip broken plugins)"
             ) from exc
 
+    def _trace(self, info: PluginInfo, what: str, detail: str) -> None:
+        if self.controls.trace:
+            sys.stderr.write(
+                f"flow plugins: {info.name} ({info.distribution} {info.version}) {what}: {detail}\n"
+            )
+
     # -- commands --------------------------------------------------------------------------
 
     def register_commands(self, cli: typer.Typer) -> None:
-        """Let every loaded plugin add its subcommands to ``cli`` (once per host)."""
+        """Let every loaded plugin add its subcommands to ``cli`` (once per host).
+
+        A plugin whose ``flow_register_commands`` raises is marked ``failed``
+        and whatever it added is removed again; the other plugins' commands stay.
+        """
         if self._commands_done:
             return
         self._commands_done = True
@@ -198,7 +243,9 @@ class PluginHost:
                 self._only(plugin, "flow_register_commands")(cli=cli)
             except Exception as exc:
                 del cli.registered_commands[n_commands:], cli.registered_groups[n_groups:]
-                info.status, info.error = PluginStatus.FAILED, _describe(exc)
+                info.status = PluginStatus.FAILED
+                info.error = f"flow_register_commands raised {describe(exc)}"
+                self._trace(info, "failed", info.error)
                 self._fail_if_strict(info, exc)
                 continue
             added = [_command_name(c) for c in cli.registered_commands[n_commands:]]
@@ -207,27 +254,16 @@ class PluginHost:
                 info.provides["commands"] = added
 
 
-def _duplicate_names(found: list[PluginCandidate]) -> dict[str, list[str]]:
+def _rivals(found: list[PluginCandidate]) -> dict[tuple[str, str], list[str]]:
+    """For each (plugin name, distribution), the other distributions claiming that name."""
     by_name: dict[str, list[str]] = defaultdict(list)
     for candidate in found:
         by_name[candidate.name].append(candidate.distribution)
-    rivals: dict[str, list[str]] = {}
-    for candidate in found:
-        others = [d for d in by_name[candidate.name] if d != candidate.distribution]
-        if others:
-            rivals.setdefault(candidate.name, []).extend(others)
-    return rivals
-
-
-def _check_registration(kind: str, name: str, target: object, seen: Iterable[str]) -> None:
-    if not isinstance(name, str) or not _VALID_NAME.match(name):
-        raise PluginLoadError(
-            f"invalid {kind} name {name!r}: use lower-case letters, digits, '_', '-', '.', '+'"
-        )
-    if name in seen:
-        raise PluginLoadError(f"registered {kind} {name!r} twice")
-    if isinstance(target, str) and ":" not in target:
-        raise PluginLoadError(f"lazy target for {kind} {name!r} must look like 'module:attr'")
+    return {
+        (c.name, c.distribution): others
+        for c in found
+        if (others := [d for d in by_name[c.name] if d != c.distribution])
+    }
 
 
 def _command_name(command: Any) -> str:
@@ -235,11 +271,6 @@ def _command_name(command: Any) -> str:
         return str(command.name)
     callback = command.callback
     return str(getattr(callback, "__name__", "?")).replace("_", "-")
-
-
-def _describe(exc: BaseException) -> str:
-    text = str(exc).strip() or exc.__class__.__name__
-    return text if isinstance(exc, PluginLoadError) else f"{exc.__class__.__name__}: {text}"
 
 
 _host: PluginHost | None = None

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from ..errors import PluginConflictError, PluginLoadError, UnknownProviderError
 from ._model import Kind, PluginInfo, PluginStatus, Provider
+from ._validate import describe
 
 __all__ = ["Registry", "import_target"]
 
@@ -94,7 +95,7 @@ class Registry:
             except Exception as exc:
                 raise PluginLoadError(
                     f"{kind[:-1].replace('_', ' ')} {name!r} from {provider.distribution} "
-                    f"(target {provider.target!r}) failed to import: {exc}. "
+                    f"(target {provider.target!r}) failed to import: {describe(exc)}. "
                     f"Reinstall it with `pip install --force-reinstall {provider.distribution}`, "
                     f"or disable it with FLOW_DISABLE_PLUGINS={provider.distribution}."
                 ) from exc
