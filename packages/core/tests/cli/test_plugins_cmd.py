@@ -16,7 +16,7 @@ import pytest
 import typer
 from flow._version import __version__
 from flow.cli import build_app, main
-from flow.cli.plugins_cmd import fast_list
+from flow.cli.plugins_view import fast_list
 from flow.plugins import PluginCandidate, PluginHost, Register, hookimpl, reset_host
 from typer.testing import CliRunner
 

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import sys
-
 import typer
 
 from .._version import __version__
-from ..plugins import get_host
 from . import plugins_cmd, watch_cmd
 
-__all__ = ["app", "build_app", "main"]
+__all__ = ["app", "build_app"]
 
 
 def _version_callback(value: bool) -> None:
@@ -48,12 +45,3 @@ def build_app() -> typer.Typer:
 
 
 app = build_app()
-
-
-def main() -> None:
-    """Entry point of the ``flow`` console script."""
-    get_host().register_commands(app)
-    # `flow plugins list` is answered without Typer's parser (see fast_list for why).
-    if plugins_cmd.fast_list(sys.argv[1:]):
-        return
-    app()

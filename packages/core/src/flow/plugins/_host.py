@@ -225,6 +225,11 @@ class PluginHost:
 
     # -- commands --------------------------------------------------------------------------
 
+    @property
+    def adds_commands(self) -> bool:
+        """Whether any loaded plugin implements ``flow_register_commands``."""
+        return bool(self._pm.hook.flow_register_commands.get_hookimpls())
+
     def register_commands(self, cli: typer.Typer) -> None:
         """Let every loaded plugin add its subcommands to ``cli`` (once per host).
 
