@@ -105,7 +105,9 @@ class YamlCodec:
         import yaml
 
         try:
-            return yaml.safe_dump(value, allow_unicode=True, sort_keys=False).encode("utf-8")
+            # allow_unicode would write NEL/LS/PS raw, and the loader reads those as line
+            # breaks: escaping non-ASCII is what makes every string round-trip.
+            return yaml.safe_dump(value, allow_unicode=False, sort_keys=False).encode("utf-8")
         except yaml.YAMLError as exc:
             raise CodecError(f"yaml: cannot encode {type(value).__name__}: {exc}") from exc
 
