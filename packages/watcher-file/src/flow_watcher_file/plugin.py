@@ -1,4 +1,7 @@
-"""Hook implementations of flow-watcher-file. Imports nothing heavy: the watcher loads on first use."""
+"""Hook implementations of flow-watcher-file.
+
+Imports nothing heavy: the watcher (and watchdog) load on first use.
+"""
 
 from __future__ import annotations
 
