@@ -20,9 +20,16 @@ that fits (a watcher's permanent failure is a :class:`SourceError`).
     ├── ApplyError                  an on_change callback raised
     ├── CapacitorError              a capacitor was misused or never became ready
     │   └── StartupTimeout          no first value within startup_timeout
-    └── PipelineError               a pipeline stage gave up
-        ├── CircuitOpenError        the circuit breaker is open
-        └── RateLimitExceeded       the rate limiter would wait longer than allowed
+    ├── PipelineError               a pipeline stage gave up
+    │   ├── CircuitOpenError        the circuit breaker is open
+    │   └── RateLimitExceeded       the rate limiter would wait longer than allowed
+    ├── ConfigError                 a config path, write or source was refused
+    │   ├── UnknownPathError        no value at that path (also a KeyError)
+    │   ├── BoundPathError          the path is owned by a live binding (config.bind)
+    │   └── ConfigSourceError       a config file or the environment could not be read
+    └── StateError                  a State or a ctx scope was misused
+        ├── ImmutableError          attempted mutation of an immutable value (also AttributeError)
+        └── MissingStateError       ctx.state(T) found no state of type T (also LookupError)
 
 Every message says what was wrong, where, and what to do about it; secrets
 (URI passwords, tokens) are redacted before they reach a message.
@@ -32,10 +39,15 @@ from __future__ import annotations
 
 __all__ = [
     "ApplyError",
+    "BoundPathError",
     "CapacitorError",
     "CircuitOpenError",
     "CodecError",
+    "ConfigError",
+    "ConfigSourceError",
     "FlowError",
+    "ImmutableError",
+    "MissingStateError",
     "PipelineError",
     "PluginConflictError",
     "PluginError",
@@ -46,6 +58,8 @@ __all__ = [
     "SourceTypeError",
     "SourceURIError",
     "StartupTimeout",
+    "StateError",
+    "UnknownPathError",
     "UnknownProviderError",
     "ValidationFailed",
 ]
@@ -117,3 +131,35 @@ class CircuitOpenError(PipelineError):
 
 class RateLimitExceeded(PipelineError):
     """The rate limiter would have to wait longer than the call allows."""
+
+
+class ConfigError(FlowError):
+    """A config path, write or source was refused."""
+
+
+class UnknownPathError(ConfigError, KeyError):
+    """No value exists at the requested config path."""
+
+    def __str__(self) -> str:
+        # KeyError's str() shows the repr of its argument; show the message as written.
+        return str(self.args[0]) if self.args else ""
+
+
+class BoundPathError(ConfigError):
+    """The path is owned by a live binding (``config.bind``); change it at its source."""
+
+
+class ConfigSourceError(ConfigError):
+    """A config file, ``.env`` file or the environment could not be read."""
+
+
+class StateError(FlowError):
+    """A State or a ctx scope was misused."""
+
+
+class ImmutableError(StateError, AttributeError):
+    """An immutable value (State, snapshot, frozen mapping) was asked to change."""
+
+
+class MissingStateError(StateError, LookupError):
+    """``ctx.state(T)`` found no state of type ``T`` in the current scopes."""

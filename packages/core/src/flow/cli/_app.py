@@ -5,7 +5,7 @@ from __future__ import annotations
 import typer
 
 from .._version import __version__
-from . import plugins_cmd, watch_cmd
+from . import config_cmd, plugins_cmd, watch_cmd
 
 __all__ = ["app", "build_app"]
 
@@ -39,6 +39,7 @@ def build_app() -> typer.Typer:
         """Flow: live configuration, data movement and assets."""
 
     cli.add_typer(plugins_cmd.app, name="plugins")
+    cli.add_typer(config_cmd.app, name="config")
     cli.command("watch")(watch_cmd.watch)
     cli.command("check")(watch_cmd.check)
     return cli
