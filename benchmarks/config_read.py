@@ -1,6 +1,6 @@
 """Hot read ``config.database.host``: Flow against a frozen dataclass, dynaconf, pydantic-settings.
 
-Run: ``uv run --group bench python benchmarks/config_read.py``
+Run: ``uv run --group bench python -m benchmarks.config_read``
 """
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from typing import Any
 
 from flow.state import Flow
 from flow.state.config import config
-from harness import Row, report
 from pydantic import BaseModel
+
+from benchmarks.harness import Row, report
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """``Flow.update()`` of a 50-key nested mapping with a schema, against ``model_validate``.
 
-Run: ``uv run python benchmarks/config_update.py``
+Run: ``uv run python -m benchmarks.config_update``
 """
 
 from __future__ import annotations
@@ -8,8 +8,9 @@ from __future__ import annotations
 from typing import Any
 
 from flow.state import Flow
-from harness import Row, report, time_per_call
 from pydantic import BaseModel, create_model
+
+from benchmarks.harness import Row, report, time_per_call
 
 SECTIONS, FIELDS = 5, 10
 

@@ -4,7 +4,7 @@ Every command runs as a fresh process, the commands interleaved round-robin so
 that load from other processes on the machine hits them alike. Run it with
 every in-repo plugin installed (the workspace venv has them all)::
 
-    uv run python benchmarks/startup.py [--runs 30]
+    uv run python -m benchmarks.startup [--runs 30]
 
 Goal (issue 2): ``flow plugins list --json`` costs at most 2x a bare
 ``python -c "import pydantic"`` process.
@@ -21,7 +21,7 @@ import time
 import tomllib
 from pathlib import Path
 
-from harness import Row, median, percentile, report
+from benchmarks.harness import Row, median, percentile, report
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent

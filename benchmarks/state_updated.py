@@ -1,6 +1,6 @@
 """``State.updated()`` against ``dataclasses.replace`` and pydantic copy-with-validation.
 
-Run: ``uv run python benchmarks/state_updated.py``
+Run: ``uv run python -m benchmarks.state_updated``
 """
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ import dataclasses
 from collections.abc import Sequence
 
 from flow.state import State
-from harness import Row, report, time_per_call
 from pydantic import BaseModel, ConfigDict
+
+from benchmarks.harness import Row, report, time_per_call
 
 
 class Order(State):
