@@ -14,9 +14,8 @@ import os
 import tempfile
 from pathlib import Path
 
-import pydantic
-
 import flow
+import pydantic
 
 
 class Database(pydantic.BaseModel):
@@ -52,7 +51,10 @@ async def main() -> None:
             print(f"started: health={cap.health.value}")
 
             print("edit 1: workers 4 -> 8")
-            save(path, "name: shop\nworkers: 8\ndatabase: {host: db1, port: 5432, password: s3cret}\n")
+            save(
+                path,
+                "name: shop\nworkers: 8\ndatabase: {host: db1, port: 5432, password: s3cret}\n",
+            )
             await cap.wait_for(lambda c: c.current is not None and c.current.workers == 8)
 
             print("edit 2: a typo (workers: 0, port: 'x')")
@@ -63,10 +65,15 @@ async def main() -> None:
             print(f"  still running on workers={cap.current.workers}, health={cap.health.value}")
 
             print("edit 3: fixed")
-            save(path, "name: shop\nworkers: 6\ndatabase: {host: db2, port: 5432, password: s3cret}\n")
+            save(
+                path,
+                "name: shop\nworkers: 6\ndatabase: {host: db2, port: 5432, password: s3cret}\n",
+            )
             await cap.wait_for(lambda c: c.health is flow.Health.HEALTHY)
-            print(f"done: health={cap.health.value}, workers={cap.current.workers}, "
-                  f"password shown as {cap.current.database.password}")
+            print(
+                f"done: health={cap.health.value}, workers={cap.current.workers}, "
+                f"password shown as {cap.current.database.password}"
+            )
 
 
 if __name__ == "__main__":
