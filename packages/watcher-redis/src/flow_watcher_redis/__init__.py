@@ -1,5 +1,23 @@
-"""flow-watcher-redis: Watch a Redis key through keyspace notifications."""
+"""flow-watcher-redis: watch a Redis string key through keyspace notifications.
+
+``redis://`` and ``rediss://`` URIs reach :class:`RedisWatcher` through the
+``flow`` plugin entry point; importing this package stays cheap (redis-py is
+imported only when the watcher is first used).
+"""
 
 from __future__ import annotations
 
-__all__: list[str] = []
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .watcher import RedisWatcher
+
+__all__ = ["RedisWatcher"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RedisWatcher":
+        from .watcher import RedisWatcher
+
+        return RedisWatcher
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -1,4 +1,7 @@
-"""Hook implementations of flow-watcher-redis. Imports nothing heavy: the watcher loads on first use."""
+"""Hook implementations of flow-watcher-redis.
+
+Imports nothing heavy: the watcher (and redis-py) load on first use of a redis: URI.
+"""
 
 from __future__ import annotations
 

@@ -1,0 +1,71 @@
+"""rediss:// against a redis-server that speaks only TLS (certificates made with openssl)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import pytest
+import redis.asyncio as aredis
+from flow.errors import SourceError
+from flow.live.watcher import open_watcher
+from flow.testing.watcher_contract import Watch
+
+from .conftest import LOOPBACK, RedisServer, new_key
+
+DEADLINE = 10.0
+
+
+@pytest.fixture
+async def tls_writer(tls_server: RedisServer) -> AsyncIterator[aredis.Redis]:
+    client = tls_server.client()
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+async def refused(uri: str) -> SourceError:
+    watcher = open_watcher(uri)
+    try:
+        async with asyncio.timeout(DEADLINE):
+            with pytest.raises(SourceError) as raised:
+                await anext(aiter(watcher.changes()))
+    finally:
+        await watcher.aclose()
+    return raised.value
+
+
+async def test_watch_over_tls_with_the_servers_ca(
+    tls_server: RedisServer, tls_writer: aredis.Redis
+) -> None:
+    key = new_key("tls")
+    await tls_writer.set(key, b"encrypted")
+    watch = Watch(tls_server.uri(key))
+    try:
+        await watch.until(b"encrypted", DEADLINE, allowed=())
+        await tls_writer.set(key, "still encrypted ✓".encode())
+        await watch.until("still encrypted ✓".encode(), DEADLINE, allowed=())
+    finally:
+        await watch.aclose()
+
+
+async def test_unknown_ca_is_a_permanent_error(tls_server: RedisServer) -> None:
+    # Without ssl_ca_certs the system CAs are used, and they do not know the test CA.
+    uri = f"rediss://{LOOPBACK}:{tls_server.port}/0?key={new_key('tls')}"
+    error = await refused(uri)
+    assert "TLS handshake failed" in str(error)
+    assert "ssl_ca_certs" in str(error)
+
+
+async def test_verification_can_be_turned_off(
+    tls_server: RedisServer, tls_writer: aredis.Redis
+) -> None:
+    key = new_key("tls-none")
+    await tls_writer.set(key, b"unverified")
+    uri = f"rediss://{LOOPBACK}:{tls_server.port}/0?key={key}&ssl_cert_reqs=none"
+    watch = Watch(uri)
+    try:
+        await watch.until(b"unverified", DEADLINE, allowed=())
+    finally:
+        await watch.aclose()
