@@ -1,4 +1,7 @@
-"""Hook implementations of flow-watcher-nats. Imports nothing heavy: the watcher loads on first use."""
+"""Hook implementations of flow-watcher-nats.
+
+Imports nothing heavy: the watcher (and nats-py) load on first use.
+"""
 
 from __future__ import annotations
 
