@@ -1,4 +1,4 @@
-"""Hook implementations of flow-watcher-consul. Imports nothing heavy: the watcher loads on first use."""
+"""Hooks of flow-watcher-consul; nothing heavy is imported until the watcher is used."""
 
 from __future__ import annotations
 
