@@ -27,9 +27,23 @@ that fits (a watcher's permanent failure is a :class:`SourceError`).
     │   ├── UnknownPathError        no value at that path (also a KeyError)
     │   ├── BoundPathError          the path is owned by a live binding (config.bind)
     │   └── ConfigSourceError       a config file or the environment could not be read
-    └── StateError                  a State or a ctx scope was misused
-        ├── ImmutableError          attempted mutation of an immutable value (also AttributeError)
-        └── MissingStateError       ctx.state(T) found no state of type T (also LookupError)
+    ├── StateError                  a State or a ctx scope was misused
+    │   ├── ImmutableError          attempted mutation of an immutable value (also AttributeError)
+    │   └── MissingStateError       ctx.state(T) found no state of type T (also LookupError)
+    ├── StoreError                  the metadata store could not be opened or used
+    │   ├── StoreURLError           the database URL is malformed or unsupported (also ValueError)
+    │   ├── SchemaVersionError      the database schema is newer than this Flow
+    │   ├── StoreBusyError          the database stayed locked/busy past the retry deadline
+    │   └── UnknownRecordError      no run, materialization or schedule by that id (LookupError)
+    ├── ApprovalError               an approval is unknown, already decided or expired
+    ├── AssetError                  an asset, its DAG or a materialization was refused or failed
+    │   ├── AssetDefinitionError    bad key, duplicate, cycle, unknown dependency (ValueError)
+    │   ├── PartitionError          a partition key is malformed or not the asset's (ValueError)
+    │   ├── IOManagerError          an IO manager could not store or load a value
+    │   ├── ResourceError           a resource an asset needs failed to set up
+    │   └── DependencyNotReady      an upstream has no successful materialization to read
+    └── DataFlowError               a data flow could not be loaded or an entity not moved
+        └── FlowDefinitionError     flow.yml / entity files are invalid (file, key path, line)
 
 Every message says what was wrong, where, and what to do about it; secrets
 (URI passwords, tokens) are redacted before they reach a message.
@@ -39,28 +53,42 @@ from __future__ import annotations
 
 __all__ = [
     "ApplyError",
+    "ApprovalError",
+    "AssetDefinitionError",
+    "AssetError",
     "BoundPathError",
     "CapacitorError",
     "CircuitOpenError",
     "CodecError",
     "ConfigError",
     "ConfigSourceError",
+    "DataFlowError",
+    "DependencyNotReady",
+    "FlowDefinitionError",
     "FlowError",
+    "IOManagerError",
     "ImmutableError",
     "MissingStateError",
+    "PartitionError",
     "PipelineError",
     "PluginConflictError",
     "PluginError",
     "PluginLoadError",
     "RateLimitExceeded",
+    "ResourceError",
+    "SchemaVersionError",
     "SourceAuthError",
     "SourceError",
     "SourceTypeError",
     "SourceURIError",
     "StartupTimeout",
     "StateError",
+    "StoreBusyError",
+    "StoreError",
+    "StoreURLError",
     "UnknownPathError",
     "UnknownProviderError",
+    "UnknownRecordError",
     "ValidationFailed",
 ]
 
@@ -163,3 +191,76 @@ class ImmutableError(StateError, AttributeError):
 
 class MissingStateError(StateError, LookupError):
     """``ctx.state(T)`` found no state of type ``T`` in the current scopes."""
+
+
+class StoreError(FlowError):
+    """The metadata store could not be opened or used (the message names the redacted URL)."""
+
+
+class StoreURLError(StoreError, ValueError):
+    """The metadata store URL is malformed or names an unsupported database."""
+
+
+class SchemaVersionError(StoreError):
+    """The database's schema version is newer than this version of Flow understands."""
+
+
+class StoreBusyError(StoreError):
+    """The database stayed locked or busy past the retry deadline."""
+
+
+class UnknownRecordError(StoreError, LookupError):
+    """No run, materialization or schedule exists with the given id or name."""
+
+
+class ApprovalError(FlowError):
+    """An approval is unknown, was already decided, or has expired."""
+
+
+class AssetError(FlowError):
+    """An asset, its DAG or one of its materializations was refused or failed."""
+
+
+class AssetDefinitionError(AssetError, ValueError):
+    """An asset definition is invalid: bad key, duplicate key, cycle or unknown dependency."""
+
+
+class PartitionError(AssetError, ValueError):
+    """A partition key is malformed, or is not one of the asset's partitions."""
+
+
+class IOManagerError(AssetError):
+    """An IO manager could not store or load an asset's value (names asset, partition, manager)."""
+
+
+class ResourceError(AssetError):
+    """A resource an asset declares could not be set up (names the resource)."""
+
+
+class DependencyNotReady(AssetError):
+    """Upstream assets have no successful materialization for the partition being computed."""
+
+
+class DataFlowError(FlowError):
+    """A data flow could not be loaded, or one of its entities could not be moved."""
+
+
+class FlowDefinitionError(DataFlowError, ValueError):
+    """A ``flow.yml`` or one of its entity files is invalid.
+
+    The message starts with ``file:line:`` and the key path (``entities.orders.home.path``);
+    ``file``, ``line`` and ``key`` carry the same for programs (None when unknown).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        key: str | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.file = file
+        self.line = line
+        self.key = key
