@@ -7,6 +7,8 @@
   :func:`require_binary` (skips with the install command, or fails under
   ``FLOW_REQUIRE_SERVERS=1``).
 * Leak checks: :class:`LeakCheck`.
+* PostgreSQL for metadata-store and SQL tests: :class:`PostgresServer` (and the
+  ``postgres_server`` / ``postgres_url`` fixtures in ``flow.testing.postgres``).
 
 This module imports pytest; only tests should import it.
 """
@@ -22,6 +24,7 @@ from .channel import ChannelWatcher
 if TYPE_CHECKING:
     from .codec_contract import CodecContract as CodecContract
     from .leaks import LeakCheck as LeakCheck
+    from .postgres import PostgresServer as PostgresServer
     from .servers import ServerProcess as ServerProcess
     from .servers import free_port as free_port
     from .servers import require_binary as require_binary
@@ -30,6 +33,7 @@ if TYPE_CHECKING:
 _LAZY = {
     "CodecContract": "flow.testing.codec_contract",
     "LeakCheck": "flow.testing.leaks",
+    "PostgresServer": "flow.testing.postgres",
     "ServerProcess": "flow.testing.servers",
     "free_port": "flow.testing.servers",
     "require_binary": "flow.testing.servers",
@@ -41,6 +45,7 @@ __all__ = [
     "CodecContract",
     "FakeClock",
     "LeakCheck",
+    "PostgresServer",
     "ServerProcess",
     "WatcherContract",
     "free_port",
