@@ -13,21 +13,42 @@ from typing import TYPE_CHECKING, Any
 from ._version import __version__
 from .errors import (
     ApplyError,
+    ApprovalError,
+    AssetDefinitionError,
+    AssetError,
+    BoundPathError,
     CapacitorError,
     CircuitOpenError,
     CodecError,
+    ConfigError,
+    ConfigSourceError,
+    DataFlowError,
+    DependencyNotReady,
+    FlowDefinitionError,
     FlowError,
+    ImmutableError,
+    IOManagerError,
+    MissingStateError,
+    PartitionError,
     PipelineError,
     PluginConflictError,
     PluginError,
     PluginLoadError,
     RateLimitExceeded,
+    ResourceError,
+    SchemaVersionError,
     SourceAuthError,
     SourceError,
     SourceTypeError,
     SourceURIError,
     StartupTimeout,
+    StateError,
+    StoreBusyError,
+    StoreError,
+    StoreURLError,
+    UnknownPathError,
     UnknownProviderError,
+    UnknownRecordError,
     ValidationFailed,
 )
 from .plugins import hookimpl
@@ -40,6 +61,32 @@ if TYPE_CHECKING:
     from . import events as events
     from . import plugins as plugins
     from . import testing as testing
+    from .assets.approvals import approve as approve
+    from .assets.approvals import reject as reject
+    from .assets.context import AssetContext as AssetContext
+    from .assets.definition import Asset as Asset
+    from .assets.definition import asset as asset
+    from .assets.execution import backfill as backfill
+    from .assets.execution import backfill_async as backfill_async
+    from .assets.execution import materialize as materialize
+    from .assets.execution import materialize_all as materialize_all
+    from .assets.execution import materialize_all_async as materialize_all_async
+    from .assets.execution import materialize_async as materialize_async
+    from .assets.execution import resume as resume
+    from .assets.partitions import DailyPartitions as DailyPartitions
+    from .assets.partitions import HourlyPartitions as HourlyPartitions
+    from .assets.partitions import MonthlyPartitions as MonthlyPartitions
+    from .assets.partitions import MultiPartitions as MultiPartitions
+    from .assets.partitions import StaticPartitions as StaticPartitions
+    from .assets.project import load_definitions as load_definitions
+    from .assets.registry import Definitions as Definitions
+    from .assets.scheduler import Scheduler as Scheduler
+    from .assets.schedules import Schedule as Schedule
+    from .assets.schedules import schedule as schedule
+    from .assets.sensors import RunRequest as RunRequest
+    from .assets.sensors import SourceSensor as SourceSensor
+    from .assets.sensors import sensor as sensor
+    from .assets.waiting import WaitForApproval as WaitForApproval
     from .clock import Clock as Clock
     from .clock import FakeClock as FakeClock
     from .live.capacitor import Capacitor as Capacitor
@@ -67,11 +114,39 @@ if TYPE_CHECKING:
     from .state.sources import from_toml as from_toml
     from .state.sources import from_yaml as from_yaml
     from .state.state import State as State
+    from .store import MetadataStore as MetadataStore
 
 _SUBMODULES = frozenset({"events", "plugins", "testing"})
 
 # Public name -> module that defines it; resolved by __getattr__ on first access.
 _LAZY: dict[str, str] = {
+    "asset": "flow.assets.definition",
+    "Asset": "flow.assets.definition",
+    "AssetContext": "flow.assets.context",
+    "materialize": "flow.assets.execution",
+    "materialize_all": "flow.assets.execution",
+    "backfill": "flow.assets.execution",
+    "resume": "flow.assets.execution",
+    "materialize_async": "flow.assets.execution",
+    "materialize_all_async": "flow.assets.execution",
+    "backfill_async": "flow.assets.execution",
+    "WaitForApproval": "flow.assets.waiting",
+    "Definitions": "flow.assets.registry",
+    "load_definitions": "flow.assets.project",
+    "StaticPartitions": "flow.assets.partitions",
+    "HourlyPartitions": "flow.assets.partitions",
+    "DailyPartitions": "flow.assets.partitions",
+    "MonthlyPartitions": "flow.assets.partitions",
+    "MultiPartitions": "flow.assets.partitions",
+    "Schedule": "flow.assets.schedules",
+    "schedule": "flow.assets.schedules",
+    "sensor": "flow.assets.sensors",
+    "RunRequest": "flow.assets.sensors",
+    "SourceSensor": "flow.assets.sensors",
+    "Scheduler": "flow.assets.scheduler",
+    "approve": "flow.assets.approvals",
+    "reject": "flow.assets.approvals",
+    "MetadataStore": "flow.store",
     "events": "flow.events",
     "plugins": "flow.plugins",
     "testing": "flow.testing",
@@ -106,6 +181,12 @@ _LAZY: dict[str, str] = {
 
 __all__ = [
     "ApplyError",
+    "ApprovalError",
+    "Asset",
+    "AssetContext",
+    "AssetDefinitionError",
+    "AssetError",
+    "BoundPathError",
     "Capacitor",
     "CapacitorError",
     "Change",
@@ -114,27 +195,60 @@ __all__ = [
     "Codec",
     "CodecError",
     "Composite",
+    "ConfigError",
+    "ConfigSourceError",
+    "DailyPartitions",
+    "DataFlowError",
+    "Definitions",
+    "DependencyNotReady",
     "FakeClock",
     "Flow",
+    "FlowDefinitionError",
     "FlowError",
     "Health",
+    "HourlyPartitions",
+    "IOManagerError",
+    "ImmutableError",
+    "MetadataStore",
+    "MissingStateError",
+    "MonthlyPartitions",
+    "MultiPartitions",
+    "PartitionError",
     "Pipeline",
     "PipelineError",
     "PluginConflictError",
     "PluginError",
     "PluginLoadError",
     "RateLimitExceeded",
+    "ResourceError",
+    "RunRequest",
+    "Schedule",
+    "Scheduler",
+    "SchemaVersionError",
     "SourceAuthError",
     "SourceError",
+    "SourceSensor",
     "SourceTypeError",
     "SourceURI",
     "SourceURIError",
     "StartupTimeout",
     "State",
+    "StateError",
+    "StaticPartitions",
+    "StoreBusyError",
+    "StoreError",
+    "StoreURLError",
+    "UnknownPathError",
     "UnknownProviderError",
+    "UnknownRecordError",
     "ValidationFailed",
+    "WaitForApproval",
     "Watcher",
     "__version__",
+    "approve",
+    "asset",
+    "backfill",
+    "backfill_async",
     "backoff",
     "circuit_breaker",
     "config",
@@ -148,10 +262,19 @@ __all__ = [
     "from_yaml",
     "get_codec",
     "hookimpl",
+    "load_definitions",
+    "materialize",
+    "materialize_all",
+    "materialize_all_async",
+    "materialize_async",
     "open_watcher",
     "plugins",
     "rate_limit",
+    "reject",
+    "resume",
     "retry",
+    "schedule",
+    "sensor",
     "testing",
     "timeout",
 ]

@@ -120,5 +120,5 @@ def test_object_targets_are_returned_as_is(
     h = host(candidate("acme", plugin(flow_register_stores=flow_register_stores)))
     assert h.registry.resolve("stores", "obj") is marker
     assert not h.registry.provider("stores", "obj").is_lazy
-    assert h.registry.names("io_managers") == []
+    assert h.registry.names("homes") == []
     assert h.registry.providers("stores", "nothing") == []

@@ -5,7 +5,15 @@ from __future__ import annotations
 import typer
 
 from .._version import __version__
-from . import config_cmd, plugins_cmd, watch_cmd
+from . import (
+    approvals_cmd,
+    assets_cmd,
+    config_cmd,
+    lineage_cmd,
+    plugins_cmd,
+    scheduler_cmd,
+    watch_cmd,
+)
 
 __all__ = ["app", "build_app"]
 
@@ -40,8 +48,12 @@ def build_app() -> typer.Typer:
 
     cli.add_typer(plugins_cmd.app, name="plugins")
     cli.add_typer(config_cmd.app, name="config")
+    cli.add_typer(assets_cmd.app, name="assets")
     cli.command("watch")(watch_cmd.watch)
     cli.command("check")(watch_cmd.check)
+    cli.add_typer(approvals_cmd.app, name="approvals")
+    cli.add_typer(lineage_cmd.app, name="lineage")
+    cli.command("scheduler")(scheduler_cmd.scheduler)
     return cli
 
 

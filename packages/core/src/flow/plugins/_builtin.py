@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ._specs import Register, hookimpl
 
-__all__ = ["flow_register_codecs"]
+__all__ = ["flow_register_codecs", "flow_register_io_managers"]
 
 
 @hookimpl
@@ -14,3 +14,10 @@ def flow_register_codecs(register: Register) -> None:
     register("yaml", "flow.live.codecs:YamlCodec")
     register("toml", "flow.live.codecs:TomlCodec")
     register("text", "flow.live.codecs:TextCodec")
+
+
+@hookimpl
+def flow_register_io_managers(register: Register) -> None:
+    """Register the memory and fs IO managers of assets (imported only when used)."""
+    register("memory", "flow.assets.io_managers:MemoryIOManager")
+    register("fs", "flow.assets.io_managers:FsIOManager")

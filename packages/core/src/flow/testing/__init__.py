@@ -23,6 +23,7 @@ from .channel import ChannelWatcher
 
 if TYPE_CHECKING:
     from .codec_contract import CodecContract as CodecContract
+    from .io_manager_contract import IOManagerContract as IOManagerContract
     from .leaks import LeakCheck as LeakCheck
     from .postgres import PostgresServer as PostgresServer
     from .servers import ServerProcess as ServerProcess
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
 
 _LAZY = {
     "CodecContract": "flow.testing.codec_contract",
+    "IOManagerContract": "flow.testing.io_manager_contract",
     "LeakCheck": "flow.testing.leaks",
     "PostgresServer": "flow.testing.postgres",
     "ServerProcess": "flow.testing.servers",
@@ -44,6 +46,7 @@ __all__ = [
     "ChannelWatcher",
     "CodecContract",
     "FakeClock",
+    "IOManagerContract",
     "LeakCheck",
     "PostgresServer",
     "ServerProcess",
