@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import time
-from pathlib import Path
-
 import pytest
 from flow.errors import BoundPathError, FlowError, UnknownPathError
 from flow.live.health import Health
@@ -105,29 +101,6 @@ def test_health_of_unbound_path_is_a_clear_error() -> None:
         Flow().health("x")
     with pytest.raises(UnknownPathError, match="nothing is bound"):
         Flow().unbind("x")
-
-
-def test_sync_bind_to_a_file_follows_edits(tmp_path: Path) -> None:
-    file = tmp_path / "features.json"
-    file.write_text(json.dumps({"beta": False, "limit": 1}))
-    flow = Flow()
-    binding = flow.bind(f"file:{file}", at="features", timeout=10.0)
-    try:
-        assert flow.features.limit == 1
-        assert flow.health("features") is Health.HEALTHY
-        redacted = binding.label
-        assert str(file) in redacted
-        file.write_text(json.dumps({"beta": True, "limit": 2}))
-        deadline = time.monotonic() + 10
-        while flow.get("features.limit") != 2:
-            assert time.monotonic() < deadline, "file change not applied in time"
-            time.sleep(0.01)
-        assert flow.features.beta is True
-        with pytest.raises(BoundPathError, match=str(file)):
-            flow.features.limit = 3
-    finally:
-        flow.unbind("features")
-    assert not binding.capacitor.running
 
 
 def test_bound_source_label_hides_credentials() -> None:
