@@ -1,0 +1,158 @@
+"""``Session``: one subscription (a client and its document listen), handed over to the loop.
+
+The client calls back on its own threads; every snapshot is encoded there
+(JSON encoding of a large document stays off the event loop) and handed to
+the loop with ``loop.call_soon_threadsafe``. The loop side keeps only the
+latest undelivered value (a burst is coalesced, never reordered) and the
+first error, which ends the session.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import threading
+from typing import Any
+
+from flow.live.change import Change
+
+from ._encode import snapshot_bytes
+from ._settings import FirestoreSettings
+
+__all__ = ["Session", "SessionClosed", "close_client"]
+
+
+class SessionClosed(Exception):
+    """The session was closed on purpose (the watcher is closing)."""
+
+
+class Session:
+    """One ``on_snapshot`` subscription to the settings' document, on its own client."""
+
+    def __init__(self, settings: FirestoreSettings, loop: asyncio.AbstractEventLoop) -> None:
+        self.settings = settings
+        self._loop = loop
+        self._lock = threading.Lock()  # open() and close() run on worker threads
+        self._client: Any = None
+        self._listen: Any = None
+        self._closed = False
+        self._pending: Change | None = None
+        self._error: BaseException | None = None
+        self._ready = asyncio.Event()
+
+    # -- the loop side ----------------------------------------------------------------------
+
+    async def open(self) -> None:
+        """Create the client and subscribe (blocking work, done on a worker thread)."""
+        await asyncio.to_thread(self._open)
+
+    async def next(self) -> Change:
+        """The latest undelivered value; raises the error that ended the stream."""
+        while True:
+            if self._pending is not None:
+                change, self._pending = self._pending, None
+                return change
+            if self._closed:
+                raise SessionClosed
+            if self._error is not None:
+                raise self._error
+            self._ready.clear()
+            await self._ready.wait()
+
+    def interrupt(self) -> None:
+        """Make a pending :meth:`next` raise :class:`SessionClosed` (call on the loop)."""
+        self._closed = True
+        self._ready.set()
+
+    async def close(self) -> None:
+        """Unsubscribe, join the client's threads and close its channel (on a worker thread)."""
+        self.interrupt()
+        await asyncio.to_thread(self._close)
+
+    def _deliver(self, item: Change | BaseException) -> None:
+        if isinstance(item, BaseException):
+            if self._error is None:
+                self._error = item
+        else:
+            self._pending = item  # latest wins: an older undelivered value is dropped
+        self._ready.set()
+
+    # -- the thread side --------------------------------------------------------------------
+
+    def _open(self) -> None:
+        with self._lock:
+            if self._closed:
+                return
+            from google.cloud.firestore_v1.base_document import DocumentSnapshot
+
+            from ._listen import Listen
+
+            self._client = _new_client(self.settings)
+            reference = self._client.document(self.settings.document)
+            # The session itself is the snapshot callback: the listen also calls its fail().
+            self._listen = Listen.for_document(reference, self, DocumentSnapshot)  # type: ignore[no-untyped-call]
+
+    def _close(self) -> None:
+        with self._lock:
+            self._closed = True
+            listen, self._listen = self._listen, None
+            client, self._client = self._client, None
+            if listen is not None:
+                listen.close()  # stops the stream and joins its consumer thread
+            if client is not None:
+                close_client(client)
+
+    def __call__(self, documents: list[Any], _changes: object, _read_time: object) -> None:
+        """The snapshot callback (on the client's consumer thread): zero or one document."""
+        try:
+            if documents:
+                snapshot = documents[0]
+                value = snapshot_bytes(snapshot, self.settings.field, self.settings.redacted)
+                stamp = snapshot.update_time
+                revision = stamp.rfc3339() if stamp is not None else None
+                item: Change | BaseException = Change(value, revision)
+            else:
+                item = Change(None)
+        except Exception as exc:  # e.g. a value that cannot be encoded: ends the session
+            item = exc
+        self._hand_over(item)
+
+    def fail(self, error: BaseException) -> None:
+        """Called by the listen (on a client thread) when its stream ends."""
+        self._hand_over(error)
+
+    def _hand_over(self, item: Change | BaseException) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is listening
+            self._loop.call_soon_threadsafe(self._deliver, item)
+
+
+def close_client(client: Any) -> None:
+    """Close a client's gRPC channel (its sockets) as well as its HTTP session."""
+    client.close()
+    # Client.close() only closes an HTTP session; the gRPC channel would stay open (and connected)
+    # until garbage collection. The API object exists only once the client has been used.
+    api = getattr(client, "_firestore_api_internal", None)
+    if api is not None:
+        api.transport.close()
+
+
+def _new_client(settings: FirestoreSettings) -> Any:
+    """A Firestore client for the settings: the emulator's, or one with the usual credentials."""
+    from google.cloud import firestore
+
+    if settings.emulator is None:
+        # Credentials come from the client's usual places (GOOGLE_APPLICATION_CREDENTIALS, ADC);
+        # FIRESTORE_EMULATOR_HOST, when set, makes the client talk to that emulator instead.
+        return firestore.Client(project=settings.project, database=settings.database)
+    from google.auth.credentials import AnonymousCredentials
+
+    client = firestore.Client(
+        project=settings.project,
+        database=settings.database,
+        credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+    )
+    # The client only reads the emulator address from FIRESTORE_EMULATOR_HOST, at construction;
+    # setting its attribute before the first call (it is read lazily) avoids changing the
+    # process environment, which other clients in the process would see.
+    client._emulator_host = settings.emulator
+    return client
