@@ -11,6 +11,7 @@ from . import (
     config_cmd,
     lineage_cmd,
     plugins_cmd,
+    run_cmd,
     scheduler_cmd,
     watch_cmd,
 )
@@ -54,6 +55,7 @@ def build_app() -> typer.Typer:
     cli.add_typer(approvals_cmd.app, name="approvals")
     cli.add_typer(lineage_cmd.app, name="lineage")
     cli.command("scheduler")(scheduler_cmd.scheduler)
+    cli.command("run")(run_cmd.run)
     return cli
 
 

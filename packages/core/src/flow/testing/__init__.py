@@ -1,7 +1,8 @@
 """Test kits for Flow users and plugin authors.
 
 * Contract suites a provider's tests subclass: :class:`WatcherContract`,
-  :class:`CodecContract` (more follow for homes, stores and IO managers).
+  :class:`CodecContract`, :class:`HomeContract`, :class:`StoreContract`,
+  :class:`IOManagerContract`.
 * Deterministic time and sources: :class:`FakeClock`, :class:`ChannelWatcher`.
 * Real servers as fixtures: :class:`ServerProcess`, :func:`free_port`,
   :func:`require_binary` (skips with the install command, or fails under
@@ -23,17 +24,21 @@ from .channel import ChannelWatcher
 
 if TYPE_CHECKING:
     from .codec_contract import CodecContract as CodecContract
+    from .home_contract import HomeContract as HomeContract
     from .io_manager_contract import IOManagerContract as IOManagerContract
     from .leaks import LeakCheck as LeakCheck
     from .postgres import PostgresServer as PostgresServer
     from .servers import ServerProcess as ServerProcess
+    from .store_contract import StoreContract as StoreContract
     from .servers import free_port as free_port
     from .servers import require_binary as require_binary
     from .watcher_contract import WatcherContract as WatcherContract
 
 _LAZY = {
     "CodecContract": "flow.testing.codec_contract",
+    "HomeContract": "flow.testing.home_contract",
     "IOManagerContract": "flow.testing.io_manager_contract",
+    "StoreContract": "flow.testing.store_contract",
     "LeakCheck": "flow.testing.leaks",
     "PostgresServer": "flow.testing.postgres",
     "ServerProcess": "flow.testing.servers",
@@ -46,10 +51,12 @@ __all__ = [
     "ChannelWatcher",
     "CodecContract",
     "FakeClock",
+    "HomeContract",
     "IOManagerContract",
     "LeakCheck",
     "PostgresServer",
     "ServerProcess",
+    "StoreContract",
     "WatcherContract",
     "free_port",
     "require_binary",
