@@ -1,6 +1,6 @@
-"""Flow quickstart: live configuration that is validated before it is applied.
+"""Live configuration that is validated before it is applied.
 
-Run from the repository root:  uv run python examples/quickstart/main.py
+Run from the repository root:  uv run python examples/live_config/main.py
 
 It writes a config file, watches it through a Capacitor, then edits it three
 times the way an operator might: a good change (applied), a bad one (rejected,

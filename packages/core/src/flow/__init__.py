@@ -115,6 +115,8 @@ if TYPE_CHECKING:
     from .state.sources import from_yaml as from_yaml
     from .state.state import State as State
     from .store import MetadataStore as MetadataStore
+    from .assets.values import load_value as load_value
+    from .dataflows.runner import run_flows as run_flows
 
 _SUBMODULES = frozenset({"events", "plugins", "testing"})
 
@@ -147,6 +149,8 @@ _LAZY: dict[str, str] = {
     "approve": "flow.assets.approvals",
     "reject": "flow.assets.approvals",
     "MetadataStore": "flow.store",
+    "load_value": "flow.assets.values",
+    "run_flows": "flow.dataflows.runner",
     "events": "flow.events",
     "plugins": "flow.plugins",
     "testing": "flow.testing",
@@ -263,6 +267,7 @@ __all__ = [
     "get_codec",
     "hookimpl",
     "load_definitions",
+    "load_value",
     "materialize",
     "materialize_all",
     "materialize_all_async",
@@ -272,6 +277,7 @@ __all__ = [
     "rate_limit",
     "reject",
     "resume",
+    "run_flows",
     "retry",
     "schedule",
     "sensor",

@@ -59,9 +59,13 @@ if TYPE_CHECKING:
     from .sensors import SourceSensor as SourceSensor
     from .sensors import register_sensor as register_sensor
     from .sensors import sensor as sensor
+    from .values import load_value as load_value
+    from .values import load_value_async as load_value_async
     from .waiting import WaitForApproval as WaitForApproval
 
 _LAZY: dict[str, str] = {
+    "load_value": ".values",
+    "load_value_async": ".values",
     "approve": ".approvals",
     "approve_async": ".approvals",
     "reject": ".approvals",
