@@ -5,6 +5,15 @@ Each sample is one write of new bytes to the same file and the time until
 * ``FileWatcher``: ``changes()`` yields the new bytes;
 * ``Capacitor``: ``on_change`` receives the validated pydantic model.
 
+On Linux the watcher reads inotify on the event loop; the Capacitor is also
+measured on the observer-thread fallback (what ``?poll=1``-less watchers use
+on other platforms, with their native observer), for comparison.
+
+Writes come from a separate writer process (as in real use: an editor, kubelet, a
+deploy tool), which notes ``perf_counter()`` (system-wide CLOCK_MONOTONIC) before
+each write; ``--same-thread`` writes on the benchmark's own thread instead, which
+stalls the event loop for the length of the write.
+
 Two ways of writing: a rename-save (temp file + ``os.replace``, what editors
 and config tools do; one rename event) and an in-place ``pwrite`` of the same
 size (one modify event). A last row compares reading a small file on the event
@@ -22,12 +31,14 @@ import asyncio
 import contextlib
 import importlib
 import os
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Protocol
 
 import pydantic
 from watchdog.events import (
@@ -49,6 +60,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from flow.live.capacitor import Capacitor
+from flow_watcher_file import _inotify
 from flow_watcher_file.watcher import FileWatcher
 
 from benchmarks.harness import Row, percentile, report
@@ -57,7 +69,18 @@ WARMUP = 50
 # Pause after each delivery, the same in every phase, so each write meets an idle
 # observer (config writes are isolated events; back-to-back storms are another benchmark).
 GAP = 0.002
-Writer = Callable[[Path], contextlib.AbstractContextManager[Callable[[int], None]]]
+WRITES: dict[str, Callable[[Path], contextlib.AbstractContextManager[Callable[[int], None]]]] = {}
+
+
+class Put(Protocol):
+    """Starts write ``i``; :meth:`started` is when it began (``perf_counter``, system-wide)."""
+
+    def __call__(self, i: int) -> None: ...
+
+    def started(self) -> float: ...
+
+
+Writer = Callable[[Path], contextlib.AbstractContextManager[Put]]
 
 
 class Setting(pydantic.BaseModel):
@@ -102,6 +125,80 @@ def in_place(path: Path) -> Iterator[Callable[[int], None]]:
         yield write
     finally:
         os.close(fd)
+
+
+WRITES["rename-save"] = rename_save
+WRITES["in-place pwrite"] = in_place
+
+
+class _LocalPut:
+    """Writes on the calling thread: the consumer's loop cannot run until the write returns."""
+
+    def __init__(self, write: Callable[[int], None]) -> None:
+        self._write, self._start = write, 0.0
+
+    def __call__(self, i: int) -> None:
+        self._start = time.perf_counter()
+        self._write(i)
+
+    def started(self) -> float:
+        return self._start
+
+
+class _ProcessPut:
+    """Has a writer process write (as an editor or kubelet would); it reports the start time."""
+
+    def __init__(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stdin is not None
+        assert process.stdout is not None
+        self._commands, self._replies = process.stdin, process.stdout
+
+    def __call__(self, i: int) -> None:
+        os.write(self._commands.fileno(), b"%d\n" % i)  # one small write: never blocks
+
+    def started(self) -> float:
+        # Read only after the delivery, so the reply never competes with the event.
+        return float(self._replies.readline())
+
+
+def writer(how: str, *, external: bool) -> Writer:
+    """The writer for ``how`` (a key of :data:`WRITES`): in another process, or on this thread."""
+
+    @contextlib.contextmanager
+    def local(path: Path) -> Iterator[Put]:
+        with WRITES[how](path) as write:
+            yield _LocalPut(write)
+
+    @contextlib.contextmanager
+    def process(path: Path) -> Iterator[Put]:
+        command = [sys.executable, "-m", "benchmarks.file_latency", "--writer", how, str(path)]
+        root = Path(__file__).resolve().parent.parent
+        child = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=root)
+        try:
+            assert child.stdout is not None
+            if child.stdout.readline() != b"ready\n":
+                raise RuntimeError(f"the writer process failed to start: {command}")
+            yield _ProcessPut(child)
+        finally:
+            assert child.stdin is not None
+            child.stdin.close()  # the writer ends at end of input
+            child.wait(10)
+            assert child.stdout is not None
+            child.stdout.close()
+
+    return process if external else local
+
+
+def writer_main(how: str, path: str) -> None:
+    """The writer process: one write per line of input, answering with its start time."""
+    with WRITES[how](Path(path)) as write:
+        sys.stdout.write("ready\n")
+        sys.stdout.flush()
+        for line in sys.stdin:
+            start = time.perf_counter()
+            write(int(line))
+            sys.stdout.write(f"{start!r}\n")
+            sys.stdout.flush()
 
 
 # -- raw watchdog ---------------------------------------------------------------------------------
@@ -157,10 +254,10 @@ def raw_watchdog(folder: Path, write: Writer, samples: int) -> list[float]:
         put = stack.enter_context(write(target))
         for i in range(WARMUP + samples):
             handler.arm()
-            start = time.perf_counter()
             put(i)
             if not handler.arrived.wait(5.0):
                 raise RuntimeError(f"watchdog delivered no event for write {i}")
+            start = put.started()
             if i >= WARMUP:
                 latencies.append(handler.at - start)
             time.sleep(GAP)
@@ -190,11 +287,13 @@ async def raw_to_asyncio(folder: Path, write: Writer, samples: int) -> list[floa
         with write(target) as put:
             for i in range(WARMUP + samples):
                 woke.clear()
-                start = time.perf_counter()
                 put(i)
                 await asyncio.wait_for(woke.wait(), 5.0)
+                arrived = time.perf_counter()
                 if i >= WARMUP:
-                    latencies.append(time.perf_counter() - start)
+                    latencies.append(arrived - put.started())
+                else:
+                    put.started()
                 await asyncio.sleep(GAP)
     finally:
         observer.stop()
@@ -215,13 +314,14 @@ async def file_watcher(folder: Path, write: Writer, samples: int) -> list[float]
         await anext(changes)
         with write(target) as put:
             for i in range(WARMUP + samples):
-                start = time.perf_counter()
                 put(i)
                 expected = payload(i)
                 while (await asyncio.wait_for(anext(changes), 5.0)).value != expected:
                     pass
+                arrived = time.perf_counter()
+                start = put.started()
                 if i >= WARMUP:
-                    latencies.append(time.perf_counter() - start)
+                    latencies.append(arrived - start)
                 await asyncio.sleep(GAP)
     finally:
         await watcher.aclose()
@@ -245,17 +345,27 @@ async def capacitor(folder: Path, write: Writer, samples: int) -> list[float]:
         put = stack.enter_context(write(target))
         for i in range(WARMUP + samples):
             applied.clear()
-            start = time.perf_counter()
             put(i)
             while True:
                 await asyncio.wait_for(applied.wait(), 5.0)
                 applied.clear()
                 if cap.current is not None and cap.current.value == i:
                     break
+            start = put.started()
             if i >= WARMUP:
                 latencies.append(arrived_at[0] - start)
             await asyncio.sleep(GAP)
     return latencies
+
+
+async def capacitor_on_threads(folder: Path, write: Writer, samples: int) -> list[float]:
+    """The Capacitor on watchdog's observer thread (the non-Linux path), for comparison."""
+    on_loop = _inotify.AVAILABLE
+    _inotify.AVAILABLE = False  # the switch the package's own tests use for that path
+    try:
+        return await capacitor(folder, write, samples)
+    finally:
+        _inotify.AVAILABLE = on_loop
 
 
 def write_initial(target: Path) -> None:
@@ -315,7 +425,12 @@ def micro(seconds: float) -> float:
 
 
 def rows_for(
-    label: str, raw: list[float], bridge: list[float], watcher: list[float], cap: list[float]
+    label: str,
+    raw: list[float],
+    bridge: list[float],
+    watcher: list[float],
+    cap: list[float],
+    threaded: list[float],
 ) -> list[Row]:
     hand_off = micro(percentile(bridge, 50))
     rows = [
@@ -345,6 +460,15 @@ def rows_for(
                 goal=1.3 if pct == 50 else None,
             )
         )
+    rows.append(
+        Row(
+            f"{label}: Capacitor on_change p50, observer-thread fallback",
+            micro(percentile(threaded, 50)),
+            micro(percentile(raw, 50)),
+            "raw watchdog p50",
+            "µs",
+        )
+    )
     return rows
 
 
@@ -352,12 +476,22 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--samples", type=int, default=1000)
     parser.add_argument("--profile", action="store_true")
+    parser.add_argument(
+        "--same-thread",
+        action="store_true",
+        help="write on the benchmark's own thread instead of a separate writer process",
+    )
+    parser.add_argument("--writer", nargs=2, metavar=("HOW", "PATH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.writer:
+        writer_main(*args.writer)
+        return
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="flow-bench-") as tmp:
         base = Path(tmp)
-        for label, write in (("rename-save", rename_save), ("in-place pwrite", in_place)):
-            kinds = ("raw", "watcher", "cap", "bridge")
+        for label in WRITES:
+            write = writer(label, external=not args.same_thread)
+            kinds = ("raw", "watcher", "cap", "bridge", "threads")
             folders = [base / f"{label}-{kind}" for kind in kinds]
             for folder in folders:
                 folder.mkdir()
@@ -366,7 +500,8 @@ def main() -> None:
             with profiled(args.profile):
                 watcher = asyncio.run(file_watcher(folders[1], write, args.samples))
             cap = asyncio.run(capacitor(folders[2], write, args.samples))
-            rows += rows_for(label, raw, bridge, watcher, cap)
+            threaded = asyncio.run(capacitor_on_threads(folders[4], write, args.samples))
+            rows += rows_for(label, raw, bridge, watcher, cap, threaded)
         loop_read, thread_read = asyncio.run(read_costs(base, args.samples))
     rows.append(
         Row(
@@ -382,12 +517,20 @@ def main() -> None:
         rows,
         notes=[
             "Raw watchdog: time until the observer thread calls a handler for the file. "
-            "FileWatcher: until changes() yields the new bytes on the asyncio loop. "
+            "FileWatcher: until changes() yields the new bytes on the asyncio loop "
+            "(on Linux read from inotify by the loop itself; no thread). "
             "Capacitor: until on_change gets the validated pydantic model (json codec). "
             "watchdog → asyncio hand-off: a handler that only calls loop.call_soon_threadsafe, "
             "timed until the loop wakes — the least any asyncio consumer of watchdog pays. "
             "Both raw baselines use the event filter FileWatcher uses. Writes are spaced "
-            f"{GAP * 1000:g} ms apart in every phase.",
+            f"{GAP * 1000:g} ms apart in every phase. "
+            + (
+                "Writes run on the benchmark's own thread (--same-thread): the loop cannot "
+                "react before the write returns, an observer thread can."
+                if args.same_thread
+                else "Writes are made by a separate writer process (as an editor or kubelet "
+                "would), which reports when each write began."
+            ),
         ],
     )
 

@@ -10,6 +10,7 @@ from urllib.parse import quote
 import pytest
 from flow.testing import WatcherContract
 from flow.testing.watcher_contract import WatcherSource
+from flow_watcher_file import _inotify
 
 
 class DirectorySource:
@@ -84,3 +85,12 @@ class TestPollingFileWatcherContract(TestFileWatcherContract):
 class PollingSource(DirectorySource):
     def uri(self, key: str) -> str:
         return super().uri(key) + "?poll=1&interval=0.05"
+
+
+class TestObserverThreadFileWatcherContract(TestFileWatcherContract):
+    """The contract on watchdog's inotify observer thread: what platforms without the on-loop
+    inotify reader (macOS, Windows, BSD) run, with their native observers."""
+
+    @pytest.fixture(autouse=True)
+    def observer_threads(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setattr(_inotify, "AVAILABLE", False)

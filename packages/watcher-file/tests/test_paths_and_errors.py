@@ -16,6 +16,7 @@ import pytest
 from flow.errors import SourceError, SourceTypeError, SourceURIError
 from flow.live.uri import SourceURI
 from flow.live.watcher import open_watcher
+from flow_watcher_file import _inotify
 from flow_watcher_file.watcher import FileAccessDenied, FileWatcher
 
 
@@ -201,22 +202,35 @@ def test_file_access_denied_is_a_source_error() -> None:
     assert issubclass(FileAccessDenied, PermissionError)
 
 
-# -- the shared observer ------------------------------------------------------------------------
+# -- the shared observer (?poll=1, and inotify where it is not read on the loop) -------------------
 
 
 def _observer_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if type(t).__name__.endswith("Observer")]
 
 
+@pytest.fixture(params=["poll", "threads"])
+def observed(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """A URI suffix for a mode that runs watchdog's observer thread.
+
+    "threads" is what platforms without the on-loop inotify reader use
+    (``_inotify.AVAILABLE`` false): watchdog's own inotify/FSEvents/kqueue observer.
+    """
+    if request.param == "threads":
+        monkeypatch.setattr(_inotify, "AVAILABLE", False)
+        return ""
+    return "?poll=1&interval=0.05"
+
+
 async def test_watchers_share_one_observer_and_the_last_close_stops_it(
-    tmp_path: Path, open_reading: Any
+    tmp_path: Path, open_reading: Any, observed: str
 ) -> None:
     (tmp_path / "one").mkdir()
     (tmp_path / "two").mkdir()
     readings = [
-        await open_reading(tmp_path / "one" / "a.yaml"),
-        await open_reading(tmp_path / "one" / "b.yaml"),
-        await open_reading(tmp_path / "two" / "c.yaml"),
+        await open_reading(f"file://{tmp_path}/one/a.yaml{observed}"),
+        await open_reading(f"file://{tmp_path}/one/b.yaml{observed}"),
+        await open_reading(f"file://{tmp_path}/two/c.yaml{observed}"),
     ]
     for reading in readings:
         assert (await reading.next()).value is None
@@ -237,8 +251,8 @@ async def test_changes_after_close_ends_at_once(tmp_path: Path) -> None:
     await watcher.aclose()  # idempotent
 
 
-async def test_abandoning_the_iterator_releases_the_observer(tmp_path: Path) -> None:
-    watcher = FileWatcher(f"file://{tmp_path}/a.yaml")
+async def test_abandoning_the_iterator_releases_the_observer(tmp_path: Path, observed: str) -> None:
+    watcher = FileWatcher(f"file://{tmp_path}/a.yaml{observed}")
     iterator = watcher.changes()
     assert (await anext(iterator)).value is None
     assert len(_observer_threads()) == 1

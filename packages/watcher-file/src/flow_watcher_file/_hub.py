@@ -1,5 +1,8 @@
 """One watchdog observer per process (per mode), shared by every file watcher.
 
+Used for ``?poll=1`` and where inotify cannot be read on the event loop
+(everything but Linux; see ``_inotify``).
+
 An inotify observer costs three threads and one inotify instance (Linux allows
 128 per user by default), so watchers share it: each watched directory is
 scheduled once and its events fan out to the subscriptions on it. The
@@ -17,7 +20,7 @@ import asyncio
 import contextlib
 import os
 import threading
-from typing import Protocol
+from typing import Any, Protocol
 
 from watchdog.events import (
     DirCreatedEvent,
@@ -36,7 +39,16 @@ from watchdog.observers import Observer
 from watchdog.observers.api import BaseObserver, ObservedWatch
 from watchdog.observers.polling import PollingObserver
 
-__all__ = ["Directory", "ObserverHub", "Subscriber", "get_hub", "identity", "stop_observer"]
+__all__ = [
+    "Directory",
+    "Hub",
+    "ObserverHub",
+    "Subscriber",
+    "Watched",
+    "get_hub",
+    "identity",
+    "stop_observer",
+]
 
 # Opened/closed-without-writing are left out on purpose: the watcher's own
 # reads would otherwise wake it again. Attribute changes stay in (chmod can
@@ -58,10 +70,34 @@ _CONTENT_EVENTS = (FileModifiedEvent, FileClosedEvent, FileAttribEvent)
 
 
 class Subscriber(Protocol):
-    """Told about every event in a watched directory, on the observer's thread."""
+    """Told about every event in a watched directory (on the hub's thread, see ``Hub.threaded``)."""
 
     def notify(self, src: str, dest: str, moved: bool) -> None:
         """``moved``: an entry appeared, vanished or was renamed (not just written to)."""
+
+
+class Watched(Protocol):
+    """A directory as a hub watches it."""
+
+    #: The directory's real path; event paths start with it.
+    path: str
+    #: Set once the watch can deliver nothing more (the directory was deleted).
+    dead: bool
+    #: (st_dev, st_ino) of the directory when the watch was placed.
+    identity: tuple[int, int]
+
+
+class Hub(Protocol):
+    """Shares directory watches between subscribers: :class:`ObserverHub` or the inotify one."""
+
+    #: True when subscribers are notified on another thread than the event loop's.
+    threaded: bool
+
+    def subscribe(self, path: str, subscriber: Subscriber) -> Watched:
+        """Start telling ``subscriber`` about events in directory ``path``."""
+
+    def unsubscribe(self, entry: Any, subscriber: Subscriber) -> BaseObserver | None:
+        """Stop; returns an observer the caller must stop (:func:`stop_observer`), if any."""
 
 
 class Directory(FileSystemEventHandler):
@@ -91,6 +127,8 @@ class Directory(FileSystemEventHandler):
 
 class ObserverHub:
     """Schedules directories on a lazily started observer, shared by subscribers."""
+
+    threaded = True
 
     def __init__(self, poll: bool, interval: float) -> None:
         self._poll = poll

@@ -9,7 +9,7 @@ import os
 from flow.errors import SourceError
 from watchdog.observers.api import BaseObserver
 
-from ._hub import Directory, ObserverHub, identity
+from ._hub import Hub, Watched, identity
 from ._paths import locate
 
 __all__ = ["Subscription"]
@@ -21,19 +21,21 @@ _MAX_RELOCATIONS = 64
 class Subscription:
     """Wakes one ``changes()`` iteration when an entry that concerns its file changes.
 
-    The observer thread calls :meth:`notify`; at most one wake-up is in flight
-    at a time (``_scheduled``), so a burst of events costs one hand-over to the
-    loop, and the read that follows sees everything before it.
+    The hub calls :meth:`notify`. From an observer thread at most one wake-up
+    is in flight at a time (``_scheduled``), so a burst of events costs one
+    hand-over to the loop, and the read that follows sees everything before
+    it. The inotify hub calls it on the loop, which is woken directly.
     """
 
-    def __init__(self, hub: ObserverHub, target: str, display: str) -> None:
+    def __init__(self, hub: Hub, target: str, display: str) -> None:
         self._hub = hub
+        self._threaded = hub.threaded
         self._target = target
         self._display = display
         self._loop = asyncio.get_running_loop()
         self._pending = asyncio.Event()
         self._scheduled = False
-        self._entry: Directory | None = None
+        self._entry: Watched | None = None
         # Read by the observer thread; replaced (never mutated) by the loop.
         self._directory = ""
         self._located = ""  # the directory as locate() named it (symlinks unresolved)
@@ -44,11 +46,14 @@ class Subscription:
         self.closed = False
 
     def notify(self, src: str, dest: str, moved: bool) -> None:
-        """Observer thread: wake the iteration if ``src`` or ``dest`` concerns the file."""
+        """The hub's thread: wake the iteration if ``src`` or ``dest`` concerns the file."""
         if self.closed or not (self._concerns(src) or (dest and self._concerns(dest))):
             return
         if moved:
             self._stale = True
+        if not self._threaded:
+            self._pending.set()  # already on the loop: nothing to hand over
+            return
         if self._scheduled:
             return
         self._scheduled = True
@@ -130,7 +135,7 @@ class Subscription:
         return None if entry is None else self._hub.unsubscribe(entry, self)
 
 
-def _same_directory(entry: Directory) -> bool:
+def _same_directory(entry: Watched) -> bool:
     try:
         return identity(entry.path) == entry.identity
     except OSError:

@@ -11,8 +11,8 @@ from flow.errors import SourceAuthError, SourceError, SourceTypeError
 from flow.live.change import Change
 from flow.live.uri import SourceURI
 
-from . import _read
-from ._hub import get_hub, stop_observer
+from . import _inotify, _read
+from ._hub import Hub, get_hub, stop_observer
 from ._source import FileSource
 from ._subscription import Subscription
 
@@ -79,9 +79,7 @@ class FileWatcher:
         if self._closed:
             return
         source = self._source
-        subscription = Subscription(
-            get_hub(source.poll, source.interval), source.path, source.display
-        )
+        subscription = Subscription(_hub_for(source), source.path, source.display)
         self._subscriptions.add(subscription)
         try:
             change = await self._next(subscription, _UNSET)
@@ -97,7 +95,11 @@ class FileWatcher:
                 await stop_observer(observer)
 
     async def aclose(self) -> None:
-        """Stop watching: every ``changes()`` iteration ends; the observer threads are joined."""
+        """Stop watching: every ``changes()`` iteration ends; no descriptor or thread is left.
+
+        (The loop's inotify descriptor is closed with its last watcher; an
+        observer's threads are joined.)
+        """
         self._closed = True
         subscriptions, self._subscriptions = self._subscriptions, set()
         for subscription in subscriptions:
@@ -155,6 +157,13 @@ class FileWatcher:
             os.close(fd)
         data = parts[0] if len(parts) == 1 else b"".join(parts)
         return Change(data, _read.revision(info))
+
+
+def _hub_for(source: FileSource) -> Hub:
+    """inotify read on the loop (Linux), else watchdog's observer threads (and for ``poll=1``)."""
+    if _inotify.AVAILABLE and not source.poll:
+        return _inotify.loop_hub()
+    return get_hub(source.poll, source.interval)
 
 
 def _read_blocking(path: str) -> Change:
