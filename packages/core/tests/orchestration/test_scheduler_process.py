@@ -139,7 +139,7 @@ def test_sigterm_lets_the_in_flight_run_finish(project_module: tuple[Path, str])
         assert run.tags["sensor"] == "kick"
 
 
-def test_a_run_still_in_flight_after_the_grace_is_marked_failed(
+def test_a_blocking_asset_past_the_grace_finishes_and_is_recorded_as_it_ended(
     project_module: tuple[Path, str],
 ) -> None:
     project, name = project_module
@@ -149,15 +149,56 @@ def test_a_run_still_in_flight_after_the_grace_is_marked_failed(
         child.wait_for("ASSET BLOCKED")
         child.proc.send_signal(signal.SIGINT)
         child.wait_for("waiting up to 0s for 1 run(s) to finish")
-        # A thread cannot be interrupted: the asset's own work ends, then the run is failed.
+        # Released only once the scheduler has given up on the run, so the order is fixed.
+        child.wait_for("still running after the grace period")
+        # A thread cannot be interrupted: the asset's own work ends, and its record says
+        # so; nothing is left "running".
         _release(project)
         assert child.proc.wait(timeout=60) == 0
     finally:
         child.stop()
     with MetadataStore.open(project_dir=project) as store:
         (run,) = [r for r in _runs(store) if r.kind == "sensor"]
+        assert run.status is Status.SUCCESS
+        (item,) = store.list_materializations(asset_key="slow")
+        assert item.status is Status.SUCCESS
+
+
+def test_an_async_asset_past_the_grace_is_cancelled_and_marked_failed(
+    project_module: tuple[Path, str],
+) -> None:
+    project, name = project_module
+    text = textwrap.dedent(MODULE).replace("{kick_now}", "True")
+    text = text.replace(
+        """@asset
+def slow():
+    print("ASSET BLOCKED", file=sys.stderr, flush=True)
+    with open("release.fifo") as fifo:  # blocks until the test writes
+        fifo.read()
+    return 1""",
+        """@asset
+async def slow():
+    import asyncio
+
+    print("ASSET BLOCKED", file=sys.stderr, flush=True)
+    await asyncio.Event().wait()  # never set: only cancellation ends it
+    return 1""",
+    )
+    assert "async def slow" in text
+    (project / f"{name}.py").write_text(text, encoding="utf-8")
+    child = SchedulerProcess(project, "--module", name, "--grace", "0")
+    try:
+        child.wait_for("ASSET BLOCKED")
+        child.proc.send_signal(signal.SIGINT)
+        assert child.proc.wait(timeout=60) == 0
+    finally:
+        child.stop()
+    with MetadataStore.open(project_dir=project) as store:
+        (run,) = [r for r in _runs(store) if r.kind == "sensor"]
         assert run.status is Status.FAILED
-        assert "shut down" in (run.error or "")
+        (item,) = store.list_materializations(asset_key="slow")
+        assert item.status is Status.FAILED
+        assert "cancelled" in (item.error or "")
 
 
 def _runs(store: MetadataStore) -> list[Run]:

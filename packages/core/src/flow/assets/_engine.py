@@ -16,6 +16,7 @@ whose assets are then simply computed again; nothing is ever recorded twice.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextvars
 import inspect
 import threading
@@ -75,6 +76,9 @@ class Engine:
         self._idle = 0
         self._threads: list[threading.Thread] = []
         self._cancelled = False
+        # Async steps block their worker on a future; cancel() cancels these, so an
+        # async asset stops with the run instead of keeping the process alive.
+        self._inflight: set[concurrent.futures.Future[Any]] = set()
         self._buffer: list[tuple[int, MaterializationRecord]] = []
         self._buffer_lock = threading.Lock()
         self._flush_lock = threading.Lock()
@@ -106,6 +110,8 @@ class Engine:
         """Start nothing new; steps not started are recorded as skipped."""
         with self._cv:
             self._cancelled = True
+            for future in self._inflight:
+                future.cancel()
             self._cv.notify_all()
         bus.emit("assets.run_cancelled", self.run_id)
 
@@ -275,7 +281,18 @@ class Engine:
     def _await(self, awaitable: Any) -> Any:
         if self.loop is None or self.loop.is_closed():
             raise FlowError("an async asset or io manager needs a running event loop")
-        return asyncio.run_coroutine_threadsafe(_as_coroutine(awaitable), self.loop).result()
+        future = asyncio.run_coroutine_threadsafe(_as_coroutine(awaitable), self.loop)
+        with self._cv:
+            if self._cancelled:
+                future.cancel()
+            self._inflight.add(future)
+        try:
+            return future.result()
+        except concurrent.futures.CancelledError:
+            raise FlowError("cancelled: the run was cancelled while this step ran") from None
+        finally:
+            with self._cv:
+                self._inflight.discard(future)
 
     # -- persistence ------------------------------------------------------------------------
     def _record(self, index: int, step: Step) -> None:

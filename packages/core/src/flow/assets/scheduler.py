@@ -507,6 +507,12 @@ class Scheduler:
             )
             await _wait_any(pending, self._state.hurry, self.clock, self.shutdown_grace)
         pending = {t for t in self._state.inflight if not t.done()}
+        if pending:
+            log.warning(
+                "%d run(s) still running after the grace period: cancelling them; "
+                "they will be marked failed",
+                len(pending),
+            )
         for task in pending:
             task.cancel()
         if pending:
