@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import ImmutableError, UnknownPathError
 from ._paths import Path, is_attr_name, join, split
+from ._provenance import Log
 from ._snapshot import masked_repr
 
 if TYPE_CHECKING:
@@ -26,12 +27,24 @@ __all__ = ["Namespace", "NodeBase", "OpenNamespace", "open_variant", "sealed_var
 class NodeBase:
     """What a Flow and its namespaces share: item access by dotted path, iteration, repr."""
 
-    __slots__ = ("__dict__", "_flow_core", "_flow_data", "_flow_kids", "_flow_path")
+    __slots__ = (
+        "__dict__",
+        "_flow_core",
+        "_flow_data",
+        "_flow_kids",
+        "_flow_log",
+        "_flow_path",
+        "_flow_shared",
+    )
 
     _flow_core: Core
     _flow_data: dict[Any, Any]
     _flow_kids: dict[Any, Namespace]
+    #: Writes whose provenance is not worked out yet: (old data, new data, source), oldest first.
+    _flow_log: Log
     _flow_path: Path
+    #: Whether ``__dict__`` *is* a tree dict (published whole): copy it before storing a key.
+    _flow_shared: bool
 
     def _flow_init(self, core: Core, path: Path) -> None:
         setter = object.__setattr__
@@ -39,6 +52,8 @@ class NodeBase:
         setter(self, "_flow_path", path)
         setter(self, "_flow_data", {})
         setter(self, "_flow_kids", {})
+        setter(self, "_flow_log", [])
+        setter(self, "_flow_shared", False)
 
     def __getitem__(self, key: Any) -> Any:
         parts = split(key) if isinstance(key, str) else (key,)

@@ -114,6 +114,9 @@ class Flow(NodeBase):
         All layers are validated together first; on failure nothing changes and
         no listener fires. Each changed path is notified once.
         """
+        if len(layers) == 1 and type(layers[0]) is dict:  # the common case, without Layers
+            self._flow_core.merge_mapping(layers[0])
+            return
         loaded = [self._load(layer, "update") for layer in layers]
         if loaded:
             name = loaded[0].name if len(loaded) == 1 else "update"
@@ -144,6 +147,8 @@ class Flow(NodeBase):
         self._flow_core._write(lambda _: {}, "set", touches=lambda _: True)
 
     def _load(self, layer: Any, name: str, schema: Schema | None = None) -> Layer:
+        if type(layer) is dict:  # the common case first: getattr(dict, "load") costs a miss
+            return Layer(name, layer)
         if isinstance(layer, Layer):
             return layer
         load = getattr(layer, "load", None)
@@ -178,7 +183,7 @@ class Flow(NodeBase):
 
     def validated(self) -> Any:
         """The schema's validated object for the current values (None without a schema)."""
-        return self._flow_core.model
+        return self._flow_core.validated()
 
     def origin(self, path: str) -> str:
         """Which layer gave the value at ``path``: ``"default"``, ``"set"``, ``"update"``,
@@ -190,16 +195,20 @@ class Flow(NodeBase):
         """Every leaf path mapped to the layer that gave its value."""
         core = self._flow_core
         result: dict[str, str] = {}
+        with core.lock:
+            core.resolve_origins()
+            tree, origins = core.tree, core.origins
 
         def walk(tree: Mapping[Any, Any], path: Path) -> None:
+            here_origins = origins.get(path, {})
             for key, value in tree.items():
                 here = (*path, key)
                 if type(value) is dict and value:
                     walk(value, here)
                 else:
-                    result[join(here)] = core.origin(here)
+                    result[join(here)] = here_origins.get(key, "default")
 
-        walk(core.tree, ())
+        walk(tree, ())
         return result
 
     # -- live bindings -------------------------------------------------------------------------
