@@ -10,6 +10,8 @@ from ..plugins import KINDS, PluginInfo, PluginStatus, get_host
 
 __all__ = ["ALL_KINDS", "fast_list", "render_plugins"]
 
+_ONE_LINE = frozenset({"plugin", "distribution", "version"})
+
 _STATUS_STYLE = {
     PluginStatus.LOADED: "green",
     PluginStatus.BLOCKED: "yellow",
@@ -67,7 +69,8 @@ def _print_table(infos: list[PluginInfo], kind: str | None) -> None:
 
     table = Table(title="Flow plugins", title_justify="left")
     for column in ("plugin", "distribution", "version", "provides", "status"):
-        table.add_column(column, overflow="fold")
+        # Names and versions stay on one line; only "provides" and "status" wrap.
+        table.add_column(column, overflow="fold", no_wrap=column in _ONE_LINE)
     for info in infos:
         provides = "\n".join(
             f"{k}: {', '.join(sorted(names))}"
