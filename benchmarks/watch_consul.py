@@ -24,39 +24,25 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
-import pydantic
 
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flow.live.capacitor import Capacitor
 from flow.testing import ServerProcess, free_port
 from flow.testing.servers import http_ready
 from flow_watcher_consul.watcher import ConsulWatcher
 
-from benchmarks.harness import Row, percentile, report
+from benchmarks import _latency as lat
+from benchmarks.harness import Row, report
 
 ROOT = Path(__file__).resolve().parent.parent
 SERVER_SCRIPT = ROOT / "packages" / "watcher-consul" / "tests" / "consul_server.py"
 WARMUP = 50
 ROUNDS = 4
-DEADLINE = 5.0
 KEY = "flow/bench"
-
-Phase = Callable[[aiohttp.ClientSession, str, int, int], Awaitable[list[float]]]
-
-
-class Setting(pydantic.BaseModel):
-    value: int
-    name: str
-
-
-def payload(i: int) -> bytes:
-    return b'{"value": %d, "name": "latency-benchmark"}' % i
 
 
 async def put(writer: aiohttp.ClientSession, base: str, value: bytes) -> None:
@@ -68,7 +54,7 @@ async def raw_blocking_query(
     writer: aiohttp.ClientSession, base: str, start: int, count: int
 ) -> list[float]:
     """The baseline: GET ?raw&index=N in a loop, on its own connection, as any KV watch does."""
-    await put(writer, base, payload(start - 1))
+    await put(writer, base, lat.payload(start - 1))
     latencies: list[float] = []
     async with aiohttp.ClientSession() as reader:
         async with reader.get(f"{base}/v1/kv/{KEY}?raw") as response:
@@ -78,94 +64,40 @@ async def raw_blocking_query(
             query = reader.get(f"{base}/v1/kv/{KEY}?raw&wait=60s&index={index}")
             pending = asyncio.ensure_future(query.__aenter__())
             began = time.perf_counter()
-            await put(writer, base, payload(i))
-            response = await asyncio.wait_for(pending, DEADLINE)
+            await put(writer, base, lat.payload(i))
+            response = await asyncio.wait_for(pending, lat.DEADLINE)
             value = await response.read()
             latencies.append(time.perf_counter() - began)
             index = int(response.headers["X-Consul-Index"])
             response.release()
-            assert value == payload(i), (value, i)
+            assert value == lat.payload(i), (value, i)
     return latencies
 
 
-async def flow_watcher(
-    writer: aiohttp.ClientSession, base: str, start: int, count: int
-) -> list[float]:
-    await put(writer, base, payload(start - 1))
-    watcher = ConsulWatcher(f"consul://{base.partition('://')[2]}/{KEY}")
-    changes = aiter(watcher.changes())
-    latencies: list[float] = []
-    try:
-        first = await asyncio.wait_for(anext(changes), DEADLINE)
-        assert first.value == payload(start - 1)
-        for i in range(start, start + count):
-            began = time.perf_counter()
-            await put(writer, base, payload(i))
-            change = await asyncio.wait_for(anext(changes), DEADLINE)
-            latencies.append(time.perf_counter() - began)
-            assert change.value == payload(i), (change, i)
-    finally:
-        await watcher.aclose()
-        await changes.aclose()  # type: ignore[attr-defined]
-    return latencies
-
-
-async def flow_capacitor(
-    writer: aiohttp.ClientSession, base: str, start: int, count: int
-) -> list[float]:
-    await put(writer, base, payload(start - 1))
-    arrived: asyncio.Future[Setting] | None = None
-
-    def on_change(previous: Setting | None, current: Setting) -> None:
-        if arrived is not None and not arrived.done():
-            arrived.set_result(current)
-
-    loop = asyncio.get_running_loop()
-    latencies: list[float] = []
+def phases(writer: aiohttp.ClientSession, base: str) -> dict[str, lat.Phase]:
     uri = f"consul://{base.partition('://')[2]}/{KEY}"
-    async with Capacitor(uri, model=Setting, on_change=on_change):
-        for i in range(start, start + count):
-            arrived = loop.create_future()
-            began = time.perf_counter()
-            await put(writer, base, payload(i))
-            setting = await asyncio.wait_for(arrived, DEADLINE)
-            latencies.append(time.perf_counter() - began)
-            assert setting.value == i, (setting, i)
-    return latencies
 
+    async def write(value: bytes) -> None:
+        await put(writer, base, value)
 
-PHASES: dict[str, Phase] = {
-    "raw blocking query": raw_blocking_query,
-    "ConsulWatcher": flow_watcher,
-    "Capacitor": flow_capacitor,
-}
+    return {
+        "raw blocking query": lambda start, n: raw_blocking_query(writer, base, start, n),
+        "ConsulWatcher": lambda start, n: lat.watcher_latencies(
+            ConsulWatcher(uri), write, start, n
+        ),
+        "Capacitor": lambda start, n: lat.capacitor_latencies(uri, write, start, n),
+    }
 
 
 async def measure(base: str, samples: int) -> dict[str, list[float]]:
-    results: dict[str, list[float]] = {name: [] for name in PHASES}
-    per_round = -(-samples // ROUNDS)
-    counter = 1
     async with aiohttp.ClientSession() as writer:
-        for phase in PHASES.values():  # warm every path once (imports, connections)
-            await phase(writer, base, counter, WARMUP)
-            counter += WARMUP + 1
-        for _ in range(ROUNDS):
-            for name, phase in PHASES.items():
-                results[name] += await phase(writer, base, counter, per_round)
-                counter += per_round + 1
-    return results
+        return await lat.interleaved(phases(writer, base), samples, warmup=WARMUP, rounds=ROUNDS)
 
 
 def rows(results: dict[str, list[float]]) -> list[Row]:
     def row(what: str, flow: str, pct: int, goal: float | None = None) -> Row:
-        return Row(
-            f"{what}, p{pct}",
-            percentile(results[flow], pct) * 1e6,
-            percentile(results["raw blocking query"], pct) * 1e6,
-            "aiohttp blocking query",
-            "µs",
-            goal=goal,
-        )
+        raw = results["raw blocking query"]
+        return lat.latency_row(what, results[flow], raw, "aiohttp blocking query", pct, goal)
 
     model, raw_bytes = "write → validated model in on_change", "write → ConsulWatcher yields bytes"
     return [

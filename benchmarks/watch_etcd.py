@@ -22,130 +22,63 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import aetcd  # type: ignore[import-untyped]
-import pydantic
 
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flow.live.capacitor import Capacitor
 from flow.testing import ServerProcess, free_port
 from flow.testing.servers import http_ready
 from flow_watcher_etcd.watcher import EtcdWatcher
 
-from benchmarks.harness import Row, percentile, report
+from benchmarks import _latency as lat
+from benchmarks.harness import Row, report
 
 WARMUP = 50
 ROUNDS = 4
-DEADLINE = 5.0
 KEY = "/flow-bench/setting.json"
 
-Phase = Callable[[Any, str, int, int], Awaitable[list[float]]]
 
-
-class Setting(pydantic.BaseModel):
-    value: int
-    name: str
-
-
-def payload(i: int) -> bytes:
-    return b'{"value": %d, "name": "latency-benchmark"}' % i
-
-
-async def raw_watch(client: Any, uri: str, start: int, count: int) -> list[float]:
+async def raw_watch(client: Any, start: int, count: int) -> list[float]:
     watch = await client.watch(KEY.encode())
     events = aiter(watch)
     latencies: list[float] = []
     try:
         for i in range(start, start + count):
             began = time.perf_counter()
-            await client.put(KEY.encode(), payload(i))
-            event = await asyncio.wait_for(anext(events), DEADLINE)
+            await client.put(KEY.encode(), lat.payload(i))
+            event = await asyncio.wait_for(anext(events), lat.DEADLINE)
             latencies.append(time.perf_counter() - began)
-            assert event.kv.value == payload(i), (event, i)
+            assert event.kv.value == lat.payload(i), (event, i)
     finally:
         await watch.cancel()
     return latencies
 
 
-async def flow_watcher(client: Any, uri: str, start: int, count: int) -> list[float]:
-    await client.put(KEY.encode(), payload(start - 1))
-    watcher = EtcdWatcher(uri)
-    changes = aiter(watcher.changes())
-    latencies: list[float] = []
-    try:
-        first = await asyncio.wait_for(anext(changes), DEADLINE)
-        assert first.value == payload(start - 1)
-        for i in range(start, start + count):
-            began = time.perf_counter()
-            await client.put(KEY.encode(), payload(i))
-            change = await asyncio.wait_for(anext(changes), DEADLINE)
-            latencies.append(time.perf_counter() - began)
-            assert change.value == payload(i), (change, i)
-    finally:
-        await watcher.aclose()
-        await changes.aclose()  # type: ignore[attr-defined]
-    return latencies
+def phases(client: Any, uri: str) -> dict[str, lat.Phase]:
+    async def write(value: bytes) -> None:
+        await client.put(KEY.encode(), value)
 
-
-async def flow_capacitor(client: Any, uri: str, start: int, count: int) -> list[float]:
-    await client.put(KEY.encode(), payload(start - 1))
-    arrived: asyncio.Future[Setting] | None = None
-
-    def on_change(previous: Setting | None, current: Setting) -> None:
-        if arrived is not None and not arrived.done():
-            arrived.set_result(current)
-
-    loop = asyncio.get_running_loop()
-    latencies: list[float] = []
-    async with Capacitor(uri, model=Setting, on_change=on_change):
-        for i in range(start, start + count):
-            arrived = loop.create_future()
-            began = time.perf_counter()
-            await client.put(KEY.encode(), payload(i))
-            setting = await asyncio.wait_for(arrived, DEADLINE)
-            latencies.append(time.perf_counter() - began)
-            assert setting.value == i, (setting, i)
-    return latencies
-
-
-PHASES: dict[str, Phase] = {
-    "raw watch": raw_watch,
-    "EtcdWatcher": flow_watcher,
-    "Capacitor": flow_capacitor,
-}
+    return {
+        "raw watch": lambda start, n: raw_watch(client, start, n),
+        "EtcdWatcher": lambda start, n: lat.watcher_latencies(EtcdWatcher(uri), write, start, n),
+        "Capacitor": lambda start, n: lat.capacitor_latencies(uri, write, start, n),
+    }
 
 
 async def measure(port: int, samples: int) -> dict[str, list[float]]:
     uri = f"etcd://127.0.0.1:{port}{KEY}"
-    results: dict[str, list[float]] = {name: [] for name in PHASES}
-    per_round = -(-samples // ROUNDS)
-    counter = 1
     async with aetcd.Client(host="127.0.0.1", port=port) as client:
-        for phase in PHASES.values():  # warm every path once (imports, connections)
-            await phase(client, uri, counter, WARMUP)
-            counter += WARMUP + 1
-        for _ in range(ROUNDS):
-            for name, phase in PHASES.items():
-                results[name] += await phase(client, uri, counter, per_round)
-                counter += per_round + 1
-    return results
+        return await lat.interleaved(phases(client, uri), samples, warmup=WARMUP, rounds=ROUNDS)
 
 
 def rows(results: dict[str, list[float]]) -> list[Row]:
     def row(what: str, flow: str, pct: int, goal: float | None = None) -> Row:
-        return Row(
-            f"{what}, p{pct}",
-            percentile(results[flow], pct) * 1e6,
-            percentile(results["raw watch"], pct) * 1e6,
-            "aetcd Client.watch",
-            "µs",
-            goal=goal,
-        )
+        raw = results["raw watch"]
+        return lat.latency_row(what, results[flow], raw, "aetcd Client.watch", pct, goal)
 
     model, raw_bytes = "put → validated model in on_change", "put → EtcdWatcher yields bytes"
     return [

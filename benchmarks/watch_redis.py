@@ -24,62 +24,38 @@ import shutil
 import sys
 import tempfile
 import time
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 
-import pydantic
 import redis.asyncio as aredis
 
 if __package__ in (None, ""):  # run as a script: make `benchmarks` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flow.live.capacitor import Capacitor
 from flow.testing import ServerProcess, free_port
 from flow.testing.servers import tcp_ready
 from flow_watcher_redis.watcher import RedisWatcher
 
-from benchmarks.harness import Row, percentile, report
+from benchmarks import _latency as lat
+from benchmarks.harness import Row, report
 
 WARMUP = 50
 ROUNDS = 4
-DEADLINE = 5.0
 KEY = "flow-bench"
-
-Phase = Callable[[aredis.Redis, str, int, int], Awaitable[list[float]]]
-
-
-class Setting(pydantic.BaseModel):
-    value: int
-    name: str
-
-
-def payload(i: int) -> bytes:
-    return b'{"value": %d, "name": "latency-benchmark"}' % i
-
-
-async def raw_notification(writer: aredis.Redis, uri: str, start: int, count: int) -> list[float]:
-    return await _raw(writer, start, count, read_value=False)
-
-
-async def raw_notification_and_get(
-    writer: aredis.Redis, uri: str, start: int, count: int
-) -> list[float]:
-    return await _raw(writer, start, count, read_value=True)
 
 
 async def _raw(writer: aredis.Redis, start: int, count: int, *, read_value: bool) -> list[float]:
     pubsub = writer.pubsub(ignore_subscribe_messages=True)
     await pubsub.subscribe(f"__keyspace@0__:{KEY}")
-    await pubsub.get_message(timeout=DEADLINE)  # the subscribe confirmation
+    await pubsub.get_message(timeout=lat.DEADLINE)  # the subscribe confirmation
     latencies: list[float] = []
     try:
         for i in range(start, start + count):
             began = time.perf_counter()
-            await writer.set(KEY, payload(i))
-            message = await asyncio.wait_for(pubsub.get_message(timeout=None), DEADLINE)
+            await writer.set(KEY, lat.payload(i))
+            message = await asyncio.wait_for(pubsub.get_message(timeout=None), lat.DEADLINE)
             if read_value:
                 value = await writer.get(KEY)
-                assert value == payload(i), (value, i)
+                assert value == lat.payload(i), (value, i)
             latencies.append(time.perf_counter() - began)
             assert message is not None, i
             assert message["data"] == b"set", message
@@ -88,88 +64,37 @@ async def _raw(writer: aredis.Redis, start: int, count: int, *, read_value: bool
     return latencies
 
 
-async def flow_watcher(writer: aredis.Redis, uri: str, start: int, count: int) -> list[float]:
-    await writer.set(KEY, payload(start - 1))
-    watcher = RedisWatcher(uri)
-    changes = aiter(watcher.changes())
-    latencies: list[float] = []
-    try:
-        first = await asyncio.wait_for(anext(changes), DEADLINE)
-        assert first.value == payload(start - 1)
-        for i in range(start, start + count):
-            began = time.perf_counter()
-            await writer.set(KEY, payload(i))
-            change = await asyncio.wait_for(anext(changes), DEADLINE)
-            latencies.append(time.perf_counter() - began)
-            assert change.value == payload(i), (change, i)
-    finally:
-        await watcher.aclose()
-        await changes.aclose()  # type: ignore[attr-defined]
-    return latencies
-
-
-async def flow_capacitor(writer: aredis.Redis, uri: str, start: int, count: int) -> list[float]:
-    await writer.set(KEY, payload(start - 1))
-    arrived: asyncio.Future[Setting] | None = None
-
-    def on_change(previous: Setting | None, current: Setting) -> None:
-        if arrived is not None and not arrived.done():
-            arrived.set_result(current)
-
-    loop = asyncio.get_running_loop()
-    latencies: list[float] = []
-    async with Capacitor(uri, model=Setting, on_change=on_change):
-        for i in range(start, start + count):
-            arrived = loop.create_future()
-            began = time.perf_counter()
-            await writer.set(KEY, payload(i))
-            setting = await asyncio.wait_for(arrived, DEADLINE)
-            latencies.append(time.perf_counter() - began)
-            assert setting.value == i, (setting, i)
-    return latencies
-
-
 BASELINE_NAMES = {
     "raw notification": "redis-py keyspace notification",
     "raw notification + GET": "redis-py notification + GET",
 }
 
-PHASES: dict[str, Phase] = {
-    "raw notification": raw_notification,
-    "raw notification + GET": raw_notification_and_get,
-    "RedisWatcher": flow_watcher,
-    "Capacitor": flow_capacitor,
-}
+
+def phases(writer: aredis.Redis, uri: str) -> dict[str, lat.Phase]:
+    async def write(value: bytes) -> None:
+        await writer.set(KEY, value)
+
+    return {
+        "raw notification": lambda start, n: _raw(writer, start, n, read_value=False),
+        "raw notification + GET": lambda start, n: _raw(writer, start, n, read_value=True),
+        "RedisWatcher": lambda start, n: lat.watcher_latencies(RedisWatcher(uri), write, start, n),
+        "Capacitor": lambda start, n: lat.capacitor_latencies(uri, write, start, n),
+    }
 
 
 async def measure(port: int, samples: int) -> dict[str, list[float]]:
     uri = f"redis://127.0.0.1:{port}/0?key={KEY}"
     writer = aredis.Redis(port=port, protocol=2)
-    results: dict[str, list[float]] = {name: [] for name in PHASES}
-    per_round = -(-samples // ROUNDS)
-    counter = 1
     try:
-        for phase in PHASES.values():  # warm every path once (imports, connections)
-            await phase(writer, uri, counter, WARMUP)
-            counter += WARMUP + 1
-        for _ in range(ROUNDS):
-            for name, phase in PHASES.items():
-                results[name] += await phase(writer, uri, counter, per_round)
-                counter += per_round + 1
+        return await lat.interleaved(phases(writer, uri), samples, warmup=WARMUP, rounds=ROUNDS)
     finally:
         await writer.aclose()
-    return results
 
 
 def rows(results: dict[str, list[float]]) -> list[Row]:
     def row(what: str, flow: str, baseline: str, pct: int, goal: float | None = None) -> Row:
-        return Row(
-            f"{what}, p{pct}",
-            percentile(results[flow], pct) * 1e6,
-            percentile(results[baseline], pct) * 1e6,
-            BASELINE_NAMES[baseline],
-            "µs",
-            goal=goal,
+        return lat.latency_row(
+            what, results[flow], results[baseline], BASELINE_NAMES[baseline], pct, goal
         )
 
     model, raw_bytes = "write → validated model in on_change", "write → RedisWatcher yields bytes"

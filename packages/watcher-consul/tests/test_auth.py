@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from flow.errors import SourceAuthError
 from flow.live.watcher import open_watcher
+from flow.testing.auth import refusal
 from flow.testing.watcher_contract import next_value
 
 from .conftest import ACL_TOKEN, Agent, new_key
@@ -18,16 +18,6 @@ async def first_change_of(uri: str) -> bytes | None:
         return (await next_value(watcher.changes(), lambda _: True, timeout=DEADLINE)).value
     finally:
         await watcher.aclose()
-
-
-async def refusal(uri: str) -> SourceAuthError:
-    watcher = open_watcher(uri)
-    try:
-        with pytest.raises(SourceAuthError) as caught:
-            await anext(watcher.changes())
-    finally:
-        await watcher.aclose()
-    return caught.value
 
 
 async def test_token_from_the_uri_is_used(auth_agent: Agent) -> None:

@@ -7,8 +7,7 @@ from typing import Any
 
 import pytest
 from flow.errors import SourceAuthError
-from flow.live.watcher import open_watcher
-from flow.testing.watcher_contract import Watch
+from flow.testing.auth import follows, refusal
 
 Users = dict[str, tuple[str, str]]
 TIMEOUT = 10.0
@@ -22,13 +21,7 @@ def fresh_key() -> str:
 
 async def first_error(uri: str) -> SourceAuthError:
     """What the watcher raises for ``uri`` (fails when it yields a value instead)."""
-    watcher = open_watcher(uri)
-    try:
-        with pytest.raises(SourceAuthError) as caught:
-            await anext(watcher.changes())
-        return caught.value
-    finally:
-        await watcher.aclose()
+    return await refusal(uri, timeout=TIMEOUT)
 
 
 async def test_user_and_password_from_the_uri(
@@ -37,13 +30,8 @@ async def test_user_and_password_from_the_uri(
     alice = users["alice"]
     key = fresh_key()
     await root_writer.put(key, b"v1")
-    watch = Watch(etcd_auth_server.uri(key, userinfo=":".join(alice)))
-    try:
-        await watch.until(b"v1", TIMEOUT, allowed=())
-        await root_writer.put(key, b"v2")
-        await watch.until(b"v2", TIMEOUT, allowed={b"v1"})
-    finally:
-        await watch.aclose()
+    uri = etcd_auth_server.uri(key, userinfo=":".join(alice))
+    await follows(uri, b"v1", lambda: root_writer.put(key, b"v2"), b"v2", timeout=TIMEOUT)
 
 
 async def test_user_and_password_from_the_environment(
@@ -54,13 +42,8 @@ async def test_user_and_password_from_the_environment(
     monkeypatch.setenv("ETCD_PASSWORD", alice[1])
     key = fresh_key()
     await root_writer.put(key, b"from-env")
-    watch = Watch(etcd_auth_server.uri(key))
-    try:
-        await watch.until(b"from-env", TIMEOUT, allowed=())
-        await root_writer.delete(key)
-        await watch.until(None, TIMEOUT, allowed={b"from-env"})
-    finally:
-        await watch.aclose()
+    uri = etcd_auth_server.uri(key)
+    await follows(uri, b"from-env", lambda: root_writer.delete(key), None, timeout=TIMEOUT)
 
 
 async def test_wrong_password_is_refused_without_showing_it(

@@ -6,8 +6,7 @@ import uuid
 
 import pytest
 from flow.errors import SourceAuthError
-from flow.live.watcher import open_watcher
-from flow.testing.watcher_contract import Watch
+from flow.testing.auth import follows, refusal
 
 from .conftest import PASSWORD, TOKEN, USER, Admin, NatsServer
 
@@ -20,23 +19,11 @@ async def assert_watch_works(server: NatsServer, uri: str, **credentials: str) -
     key = uri.rsplit("/", 1)[1]
     async with Admin(server, **credentials) as admin:
         await admin.put(key, b"one")
-        watch = Watch(uri)
-        try:
-            await watch.until(b"one", 5.0, allowed=())
-            await admin.put(key, b"two")
-            await watch.until(b"two", 5.0, allowed={b"one"})
-        finally:
-            await watch.aclose()
+        await follows(uri, b"one", lambda: admin.put(key, b"two"), b"two", timeout=5.0)
 
 
 async def refused(uri: str) -> SourceAuthError:
-    watcher = open_watcher(uri)
-    try:
-        with pytest.raises(SourceAuthError) as caught:
-            await anext(watcher.changes())
-    finally:
-        await watcher.aclose()
-    return caught.value
+    return await refusal(uri)
 
 
 async def test_token_in_the_uri(token_server: NatsServer) -> None:

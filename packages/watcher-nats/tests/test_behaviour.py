@@ -14,7 +14,6 @@ from flow.live.watcher import open_watcher
 from flow.testing import LeakCheck
 from flow.testing.watcher_contract import Watch
 from flow_watcher_nats import watcher as watcher_module
-from flow_watcher_nats._mailbox import Mailbox
 from flow_watcher_nats.watcher import NatsWatcher
 
 from .conftest import Admin, NatsServer, arunning
@@ -162,30 +161,3 @@ async def poll_until(predicate: Callable[[], bool], what: str) -> None:
         if asyncio.get_running_loop().time() > deadline:
             pytest.fail(f"{what}: did not happen within {DEADLINE}s")
         await asyncio.sleep(0.01)  # a poll interval bounded by the deadline
-
-
-# -- the mailbox between the client's callback and changes() ---------------------------------
-
-
-async def test_mailbox_keeps_only_the_latest() -> None:
-    box = Mailbox()
-    for i in range(5):
-        box.put(Change(b"%d" % i))
-    assert await box.get() == Change(b"4")
-    box.put(Change(None))
-    box.end()
-    assert await box.get() == Change(None)  # what was left before the end
-    assert await box.get() is None
-    assert box.ended
-
-
-async def test_mailbox_wakes_a_waiting_reader() -> None:
-    box = Mailbox()
-    reader = asyncio.create_task(box.get())
-    await asyncio.sleep(0)  # let the reader park on its future (not synchronisation)
-    box.put(Change(b"x"))
-    assert await asyncio.wait_for(reader, 1.0) == Change(b"x")
-    reader = asyncio.create_task(box.get())
-    await asyncio.sleep(0)
-    box.end()
-    assert await asyncio.wait_for(reader, 1.0) is None

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aredis
 from flow.errors import SourceAuthError, SourceError
 from flow.live.capacitor import Capacitor
-from flow.live.watcher import open_watcher
-from flow.testing.watcher_contract import Watch
+from flow.testing.auth import follows, refusal
 
 from .conftest import (
     ALICE_PASSWORD,
@@ -42,31 +40,15 @@ async def admin(auth_server: RedisServer) -> AsyncIterator[aredis.Redis]:
 
 async def sees_changes(uri: str, admin: aredis.Redis, key: str) -> None:
     """Watching ``uri`` yields the value and then a change written by ``admin``."""
-    watch = Watch(uri)
-    try:
-        await watch.until(b"first", DEADLINE, allowed=())
-        await admin.set(key, b"second")
-        await watch.until(b"second", DEADLINE, allowed=())
-    finally:
-        await watch.aclose()
+    await follows(uri, b"first", lambda: admin.set(key, b"second"), b"second",
+                  timeout=DEADLINE, allowed=())  # fmt: skip
 
 
 async def refused(uri: str, *secrets: str) -> SourceError:
     """The SourceError raised for ``uri``; checks that no secret appears anywhere in it."""
-    watcher = open_watcher(uri)
-    try:
-        async with asyncio.timeout(DEADLINE):
-            with pytest.raises(SourceError) as raised:
-                await anext(aiter(watcher.changes()))
-    finally:
-        await watcher.aclose()
-    error: BaseException | None = raised.value
-    while error is not None:
-        for secret in secrets:
-            assert secret not in f"{error!s} {error!r}"
-        error = error.__cause__ or error.__context__
-    assert "redis://" in str(raised.value)
-    return raised.value
+    error = await refusal(uri, SourceError, timeout=DEADLINE, secrets=secrets)
+    assert "redis://" in str(error)
+    return error
 
 
 async def test_default_user_password_in_uri(auth_server: RedisServer, admin: aredis.Redis) -> None:

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import redis.asyncio as aredis
+from flow.testing.cli import FlowWatch
 
 from .conftest import ALICE_PASSWORD, RedisServer, new_key
 
@@ -22,67 +19,32 @@ class Feature(pydantic.BaseModel):
 """
 
 
-def start_watch(cwd: Path, uri: str, *options: str) -> subprocess.Popen[str]:
-    return subprocess.Popen(
-        [sys.executable, "-m", "flow", "watch", uri, "--json", *options],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-
-
-async def read_line(proc: subprocess.Popen[str], timeout: float = 30.0) -> str:
-    """The next stdout line, read in a thread with a deadline (the loop keeps running)."""
-    assert proc.stdout is not None
-    line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), timeout)
-    assert line, f"flow watch ended early: {proc.stderr.read() if proc.stderr else ''}"
-    return line
-
-
-def finish(proc: subprocess.Popen[str]) -> tuple[str, str]:
-    """The rest of the output once the process exits by itself (killed if it hangs)."""
-    try:
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    return out, err
-
-
 async def test_flow_watch_prints_each_applied_value(
     redis_server: RedisServer, writer: aredis.Redis, tmp_path: Path
 ) -> None:
-    (tmp_path / "models.py").write_text(MODEL)
     key = new_key("cli")
     await writer.set(key, json.dumps({"name": "search", "enabled": False}))
-    proc = start_watch(tmp_path, redis_server.uri(key), "--model", "models:Feature", "--count", "2")
-    try:
-        first = json.loads(await read_line(proc))
+    options = ("--model", "models:Feature", "--count", "2")
+    async with FlowWatch(redis_server.uri(key), *options, cwd=tmp_path, models=MODEL) as watch:
+        first = await watch.next_event()
         assert first == {"event": "applied", "value": {"name": "search", "enabled": False}}
-        health = json.loads(await read_line(proc))
+        health = await watch.next_event()
         assert (health["event"], health["health"]) == ("health", "healthy")
         await writer.set(key, json.dumps({"name": "search", "enabled": True}))
-        out, err = finish(proc)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, err
-    events = [json.loads(line) for line in out.splitlines()]
+        events, err = await watch.finish()
+    assert watch.returncode == 0, err
     assert {"event": "applied", "value": {"name": "search", "enabled": True}} in events
 
 
-def test_flow_watch_reports_refused_credentials_without_the_password(
+async def test_flow_watch_reports_refused_credentials_without_the_password(
     auth_server: RedisServer, tmp_path: Path
 ) -> None:
     wrong = ALICE_PASSWORD + "-but-wrong"
-    proc = start_watch(tmp_path, auth_server.uri(new_key("cli"), userinfo=f"alice:{wrong}"))
-    out, err = finish(proc)
-    assert proc.returncode == 1
-    error = json.loads(out.splitlines()[-1])
+    uri = auth_server.uri(new_key("cli"), userinfo=f"alice:{wrong}")
+    async with FlowWatch(uri, cwd=tmp_path) as watch:
+        events, err = await watch.finish()
+    assert watch.returncode == 1
+    error = events[-1]
     assert error["event"] == "error"
     assert "refused the credentials" in error["error"]
-    assert wrong not in out + err
+    assert wrong not in json.dumps(events) + err

@@ -14,8 +14,7 @@ import pytest
 from flow.errors import SourceAuthError
 from flow.live.capacitor import Capacitor
 from flow.live.health import Health
-from flow.live.watcher import open_watcher
-from flow.testing.watcher_contract import Watch
+from flow.testing.auth import follows, refusal
 from flow_watcher_zookeeper.testing import ZNodeSource, put
 
 DEADLINE = 20.0
@@ -45,31 +44,24 @@ def password(znodes: ZNodeSource) -> str:
     return znodes.credentials[1]
 
 
-async def refusal(uri: str) -> SourceAuthError:
-    watcher = open_watcher(uri)
-    try:
-        with pytest.raises(SourceAuthError) as caught:
-            async with asyncio.timeout(DEADLINE):
-                await anext(watcher.changes())
-        return caught.value
-    finally:
-        await watcher.aclose()
+async def refused(uri: str) -> SourceAuthError:
+    return await refusal(uri, timeout=DEADLINE)
 
 
 async def test_credentials_from_the_uri_read_and_watch(znodes: ZNodeSource, guarded: str) -> None:
-    watch = Watch(guarded_uri(znodes, guarded, password(znodes)))
-    try:
-        await watch.until(b"for-readers-only", DEADLINE, allowed=())
-        await asyncio.to_thread(put, znodes.admin, guarded, b"changed")
-        await watch.until(b"changed", DEADLINE, allowed={b"for-readers-only"})
-    finally:
-        await watch.aclose()
+    await follows(
+        guarded_uri(znodes, guarded, password(znodes)),
+        b"for-readers-only",
+        lambda: asyncio.to_thread(put, znodes.admin, guarded, b"changed"),
+        b"changed",
+        timeout=DEADLINE,
+    )
 
 
 async def test_wrong_password_is_refused_without_showing_it(
     znodes: ZNodeSource, guarded: str
 ) -> None:
-    error = await refusal(guarded_uri(znodes, guarded, WRONG))
+    error = await refused(guarded_uri(znodes, guarded, WRONG))
     text = str(error)
     assert WRONG not in text
     assert WRONG not in repr(error)
@@ -79,7 +71,7 @@ async def test_wrong_password_is_refused_without_showing_it(
 
 
 async def test_missing_credentials_are_refused(znodes: ZNodeSource, guarded: str) -> None:
-    error = await refusal(guarded_uri(znodes, guarded, None))
+    error = await refused(guarded_uri(znodes, guarded, None))
     assert "unauthenticated" in str(error)
 
 
@@ -89,13 +81,13 @@ async def test_a_guarded_node_created_later_is_seen_with_credentials(
     # (Without READ permission the creation would go unseen: ZooKeeper does not send
     # watch events for nodes the session may not read; see the README.)
     path = znodes.path(f"guarded-later-{uuid.uuid4().hex[:12]}")
-    watch = Watch(guarded_uri(znodes, path, password(znodes)))
-    try:
-        await watch.until(None, DEADLINE, allowed=())
-        await asyncio.to_thread(put, znodes.admin, path, b"guarded", znodes.acl())
-        await watch.until(b"guarded", DEADLINE, allowed={None})
-    finally:
-        await watch.aclose()
+    await follows(
+        guarded_uri(znodes, path, password(znodes)),
+        None,
+        lambda: asyncio.to_thread(put, znodes.admin, path, b"guarded", znodes.acl()),
+        b"guarded",
+        timeout=DEADLINE,
+    )
 
 
 async def test_capacitor_with_wrong_password_is_empty_with_a_clear_error(

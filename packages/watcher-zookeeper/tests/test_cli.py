@@ -2,44 +2,25 @@
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
-import threading
+import asyncio
 import uuid
+from pathlib import Path
 
+from flow.testing.cli import FlowWatch
 from flow_watcher_zookeeper.testing import ZNodeSource, put
 
 DEADLINE = 60.0
 
 
-def test_flow_watch_prints_both_applied_values(znodes: ZNodeSource) -> None:
+async def test_flow_watch_prints_both_applied_values(znodes: ZNodeSource, tmp_path: Path) -> None:
     path = f"/flow-tests/cli-{uuid.uuid4().hex[:12]}"
-    put(znodes.admin, path, b'{"name": "app", "port": 80}')
+    await asyncio.to_thread(put, znodes.admin, path, b'{"name": "app", "port": 80}')
     uri = f"zk://{znodes.server.hosts}{path}"
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "flow", "watch", uri, "--json", "--count", "2"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1"},
-    )
-    # readline() has no timeout: a watchdog kills the process (by PID) if it hangs.
-    watchdog = threading.Timer(DEADLINE, proc.kill)
-    watchdog.start()
-    try:
-        assert proc.stdout is not None
-        first = json.loads(proc.stdout.readline())  # blocks until the value is applied
+    async with FlowWatch(uri, "--count", "2", cwd=tmp_path, deadline=DEADLINE) as watch:
+        first = await watch.next_event()
         assert first == {"event": "applied", "value": {"name": "app", "port": 80}}
-        put(znodes.admin, path, b'{"name": "app", "port": 81}')
-        rest, errors = proc.communicate(timeout=DEADLINE)
-    finally:
-        watchdog.cancel()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-    assert proc.returncode == 0, errors
-    events = [json.loads(line) for line in rest.splitlines()]
-    assert {"event": "applied", "value": {"name": "app", "port": 81}} in events
-    assert {"event": "health", "health": "healthy", "error": None} in events
+        await asyncio.to_thread(put, znodes.admin, path, b'{"name": "app", "port": 81}')
+        rest, errors = await watch.finish()
+    assert watch.returncode == 0, errors
+    assert {"event": "applied", "value": {"name": "app", "port": 81}} in rest
+    assert {"event": "health", "health": "healthy", "error": None} in rest

@@ -19,15 +19,15 @@ value, so nothing that happened meanwhile is missed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
 import aiohttp
 from flow.errors import SourceError
 from flow.live.change import Change
+from flow.live.reconnect import CloseSignal, OutageLog
 from flow.live.uri import SourceURI
-from flow.pipeline import Backoff, BackoffCounter, backoff
+from flow.pipeline import Backoff, backoff
 
 from ._errors import answer_error, connection_error
 from ._http import Answer, KVReader
@@ -60,9 +60,8 @@ class ConsulWatcher:
     def __init__(self, uri: str | SourceURI, *, reconnect: Backoff = DEFAULT_BACKOFF) -> None:
         self.settings = ConsulSettings.from_uri(uri)
         self._reconnect = reconnect
-        self._closed = False
+        self._signal = CloseSignal()
         self._readers: set[KVReader] = set()
-        self._wakers: set[asyncio.Event] = set()
 
     @property
     def label(self) -> str:
@@ -79,35 +78,41 @@ class ConsulWatcher:
         when the ACL token is refused and :class:`~flow.SourceError` for other
         permanent failures.
         """
-        if self._closed:
+        if self._signal.closed:
             return
         reader = KVReader(self.settings)
         self._readers.add(reader)
         retries = self._reconnect.counter()
+        outages = OutageLog(
+            logger,
+            self.label,
+            lost="Consul unreachable",
+            retrying="retrying",
+            back="reachable again",
+        )
         last: object = _UNSET
-        index, ever_ok, failing = 0, False, False
+        index, ever_ok = 0, False
         loop = asyncio.get_running_loop()
         try:
-            while not self._closed:
+            while not self._signal.closed:
                 started = loop.time()
                 try:
                     answer = await reader.read(index)
                     self._check(answer, ever_ok)
                 except SourceError:
-                    if self._closed:
+                    if self._signal.closed:
                         return
                     raise
                 except (*_TRANSIENT, _Outage) as exc:
-                    if self._closed or reader.closed:
+                    if self._signal.closed or reader.closed:
                         return  # aclose() cut the connection under a pending read
                     self._give_up_on(exc)
-                    self._log_outage(exc, first=not failing)
-                    index, failing = 0, True
-                    await self._pause(retries)
+                    outages.failed(exc)
+                    index = 0
+                    await self._signal.pause(retries.next_delay())
                     continue
-                if failing:
-                    logger.info("%s: reachable again", self.label)
-                ever_ok, failing = True, False
+                outages.recovered()
+                ever_ok = True
                 value = answer.body if answer.status == 200 else None
                 if value != last:
                     last = value
@@ -118,7 +123,7 @@ class ConsulWatcher:
                 if sane:
                     retries.reset()
                 else:
-                    await self._pause(retries)
+                    await self._signal.pause(retries.next_delay())
         finally:
             self._readers.discard(reader)
             await reader.close()
@@ -138,28 +143,6 @@ class ConsulWatcher:
 
     async def aclose(self) -> None:
         """Stop watching: close every connection; iterations in progress end normally."""
-        self._closed = True
-        for waker in self._wakers:
-            waker.set()
+        self._signal.close()
         for reader in list(self._readers):
             await reader.close()
-
-    async def _pause(self, retries: BackoffCounter) -> None:
-        """Sleep the counter's next delay; :meth:`aclose` cuts the sleep short."""
-        seconds = retries.next_delay()
-        if self._closed:
-            return
-        waker = asyncio.Event()
-        self._wakers.add(waker)
-        try:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(seconds):
-                    await waker.wait()
-        finally:
-            self._wakers.discard(waker)
-
-    def _log_outage(self, exc: BaseException, *, first: bool) -> None:
-        # The first failure of an outage is a warning; the retries that follow are debug noise.
-        level = logging.WARNING if first else logging.DEBUG
-        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        logger.log(level, "%s: Consul unreachable (%s); retrying", self.label, reason)

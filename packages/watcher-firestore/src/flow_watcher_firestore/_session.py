@@ -2,19 +2,19 @@
 
 The client calls back on its own threads; every snapshot is encoded there
 (JSON encoding of a large document stays off the event loop) and handed to
-the loop with ``loop.call_soon_threadsafe``. The loop side keeps only the
-latest undelivered value (a burst is coalesced, never reordered) and the
-first error, which ends the session.
+the loop through a :class:`~flow.live.mailbox.LatestMailbox`, which keeps
+only the latest undelivered value (a burst is coalesced, never reordered)
+and the first error, which ends the session.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import threading
 from typing import Any
 
 from flow.live.change import Change
+from flow.live.mailbox import LatestMailbox
 
 from ._encode import snapshot_bytes
 from ._settings import FirestoreSettings
@@ -31,14 +31,11 @@ class Session:
 
     def __init__(self, settings: FirestoreSettings, loop: asyncio.AbstractEventLoop) -> None:
         self.settings = settings
-        self._loop = loop
         self._lock = threading.Lock()  # open() and close() run on worker threads
         self._client: Any = None
         self._listen: Any = None
         self._closed = False
-        self._pending: Change | None = None
-        self._error: BaseException | None = None
-        self._ready = asyncio.Event()
+        self._mailbox: LatestMailbox[Change] = LatestMailbox(loop)
 
     # -- the loop side ----------------------------------------------------------------------
 
@@ -48,34 +45,20 @@ class Session:
 
     async def next(self) -> Change:
         """The latest undelivered value; raises the error that ended the stream."""
-        while True:
-            if self._pending is not None:
-                change, self._pending = self._pending, None
-                return change
-            if self._closed:
-                raise SessionClosed
-            if self._error is not None:
-                raise self._error
-            self._ready.clear()
-            await self._ready.wait()
+        change = await self._mailbox.get()
+        if change is None:
+            raise SessionClosed
+        return change
 
     def interrupt(self) -> None:
         """Make a pending :meth:`next` raise :class:`SessionClosed` (call on the loop)."""
         self._closed = True
-        self._ready.set()
+        self._mailbox.end()
 
     async def close(self) -> None:
         """Unsubscribe, join the client's threads and close its channel (on a worker thread)."""
         self.interrupt()
         await asyncio.to_thread(self._close)
-
-    def _deliver(self, item: Change | BaseException) -> None:
-        if isinstance(item, BaseException):
-            if self._error is None:
-                self._error = item
-        else:
-            self._pending = item  # latest wins: an older undelivered value is dropped
-        self._ready.set()
 
     # -- the thread side --------------------------------------------------------------------
 
@@ -122,8 +105,11 @@ class Session:
         self._hand_over(error)
 
     def _hand_over(self, item: Change | BaseException) -> None:
-        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody is listening
-            self._loop.call_soon_threadsafe(self._deliver, item)
+        # Latest wins: an older undelivered value is dropped; the first error is kept.
+        if isinstance(item, BaseException):
+            self._mailbox.fail_threadsafe(item)
+        else:
+            self._mailbox.put_threadsafe(item)
 
 
 def close_client(client: Any) -> None:

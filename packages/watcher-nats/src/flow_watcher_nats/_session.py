@@ -6,13 +6,13 @@ import contextlib
 import logging
 
 from flow.live.change import Change
+from flow.live.mailbox import LatestMailbox
 from nats.aio.client import Client
 from nats.aio.msg import Msg
 from nats.errors import SlowConsumerError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.client import JetStreamContext
 
-from ._mailbox import Mailbox
 from ._settings import NatsSettings
 
 __all__ = ["Session"]
@@ -51,7 +51,7 @@ class Session:
 
     def __init__(self, settings: NatsSettings) -> None:
         self.settings = settings
-        self.mailbox = Mailbox()
+        self.mailbox: LatestMailbox[Change] = LatestMailbox()
         self.client = Client()
         self.last_error: BaseException | None = None
         self._received = 0

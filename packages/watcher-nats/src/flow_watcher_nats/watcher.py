@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 import nats.errors
 from flow.errors import SourceError, SourceURIError
 from flow.live.change import Change
+from flow.live.reconnect import CloseSignal
 from flow.live.uri import SourceURI
 from flow.pipeline import backoff
 
@@ -44,8 +45,7 @@ class NatsWatcher:
         if parsed.scheme != "nats":
             raise SourceURIError(f"{parsed.redacted} is not a nats:// URI")
         self._settings = NatsSettings.from_uri(parsed)
-        self._closed = False
-        self._closing = asyncio.Event()
+        self._signal = CloseSignal()
         self._sessions: set[Session] = set()
         self._opening: set[asyncio.Task[None]] = set()
         self._failures = 0
@@ -68,7 +68,7 @@ class NatsWatcher:
         retries = RECONNECT.counter()
         last: object = _UNSET
         unavailable_since: float | None = None
-        while not self._closed:
+        while not self._signal.closed:
             session = Session(self._settings)
             self._sessions.add(session)
             try:
@@ -82,10 +82,11 @@ class NatsWatcher:
                         if now - unavailable_since >= JETSTREAM_GRACE:
                             raise SourceError(str(failure)) from None
                     self._failures += 1
-                    await self._pause(retries.next_delay())
+                    await self._signal.pause(retries.next_delay())
                     continue
                 first = True
-                while (change := await session.mailbox.get()) is not None and not self._closed:
+                mailbox = session.mailbox
+                while (change := await mailbox.get()) is not None and not self._signal.closed:
                     if first:
                         first = False
                         retries.reset()
@@ -100,8 +101,7 @@ class NatsWatcher:
 
     async def aclose(self) -> None:
         """Stop watching: every ``changes()`` iteration ends and every connection is closed."""
-        self._closed = True
-        self._closing.set()
+        self._signal.close()
         for task in list(self._opening):
             task.cancel()
         for session in list(self._sessions):
@@ -120,7 +120,7 @@ class NatsWatcher:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
-        if task.cancelled() or self._closed:
+        if task.cancelled() or self._signal.closed:
             return None
         exc = task.exception()
         if exc is None:
@@ -128,9 +128,3 @@ class NatsWatcher:
         if isinstance(exc, nats.errors.NoServersError) and session.last_error is not None:
             exc = session.last_error  # why the only server failed says more than "no servers"
         return classify(exc, self._settings)
-
-    async def _pause(self, seconds: float) -> None:
-        """Wait ``seconds`` before reconnecting, or less if the watcher is closed meanwhile."""
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await self._closing.wait()

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from flow.errors import SourceError, SourceTypeError
+from flow.live.change import Change
 from redis import exceptions as rx
 from redis.asyncio.connection import Connection, SSLConnection
 
@@ -40,11 +41,16 @@ class SessionClosed(Exception):
 
 
 class RedisSession:
-    """Two connections to one server: one subscribed to the key's channel, one reading it."""
+    """Two connections to one server: one subscribed to the key's channel, one reading it.
+
+    A :class:`~flow.live.reconnect.WatchSession`: ``open()``, then ``next()``
+    gives the key's value now, then its value after each event that can change it.
+    """
 
     def __init__(self, settings: RedisSettings) -> None:
         self.settings = settings
         self.closed = False
+        self._read_once = False
         self._subscriber = _connection(settings, db=0)  # channels are not per-db
         self._reader = _connection(settings, db=settings.db)
         self._get = self._reader.pack_command("GET", settings.key_bytes)
@@ -63,6 +69,22 @@ class RedisSession:
             self._check_open()
         if not _is_reply(reply, b"subscribe"):
             raise rx.ConnectionError(f"unexpected answer to SUBSCRIBE: {reply!r}")
+
+    async def next(self) -> Change:
+        """The key's state now on the first call; then its state after the next change.
+
+        Events that remove the key (``del``, ``expired``, …) give ``Change(None)``
+        without a read; events that only touch its TTL are skipped.
+        """
+        if not self._read_once:
+            self._read_once = True
+            return Change(await self.read())
+        while True:
+            event = await self.next_event()
+            if event in ABSENT_EVENTS:
+                return Change(None)
+            if event not in UNCHANGED_EVENTS:
+                return Change(await self.read())
 
     async def read(self) -> bytes | None:
         """The key's current value (None when absent); ``SourceTypeError`` if not a string."""

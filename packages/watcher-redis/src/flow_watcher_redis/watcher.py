@@ -14,18 +14,16 @@ read catches up with whatever happened during the outage.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from collections.abc import AsyncIterator
 
-from flow.errors import SourceError
 from flow.live.change import Change
+from flow.live.reconnect import OutageLog, Reconnector
 from flow.live.uri import SourceURI
 from flow.pipeline import Backoff, backoff
 
 from ._errors import permanent_error
-from ._session import ABSENT_EVENTS, UNCHANGED_EVENTS, RedisSession, SessionClosed
+from ._session import RedisSession
 from ._settings import RedisSettings
 
 __all__ = ["DEFAULT_BACKOFF", "RedisWatcher"]
@@ -35,7 +33,6 @@ logger = logging.getLogger("flow.watcher.redis")
 #: Reconnect delays: 50 ms doubling to 2 s, with equal jitter. A restarted Redis
 #: serves within ~30 ms, so the first retry usually succeeds.
 DEFAULT_BACKOFF = backoff(0.05, max_delay=2.0)
-_UNSET = object()
 
 
 class RedisWatcher:
@@ -48,10 +45,11 @@ class RedisWatcher:
 
     def __init__(self, uri: str | SourceURI, *, reconnect: Backoff = DEFAULT_BACKOFF) -> None:
         self.settings = RedisSettings.from_uri(uri)
-        self._reconnect = reconnect
-        self._closed = False
-        self._sessions: set[RedisSession] = set()
-        self._wakers: set[asyncio.Event] = set()
+        self._sessions: Reconnector[RedisSession] = Reconnector(
+            reconnect,
+            classify=lambda exc: permanent_error(exc, self.settings),
+            outages=OutageLog(logger, self.settings.redacted),
+        )
 
     @property
     def label(self) -> str:
@@ -61,79 +59,14 @@ class RedisWatcher:
     def __repr__(self) -> str:
         return f"RedisWatcher({self.settings.redacted!r})"
 
-    async def changes(self) -> AsyncIterator[Change]:
+    def changes(self) -> AsyncIterator[Change]:
         """The key's value now (``Change(None)`` if absent), then one ``Change`` per change.
 
         Ends normally after :meth:`aclose`; raises a :class:`~flow.SourceError`
         for refused credentials, a non-string key or a misconfigured server.
         """
-        retries = self._reconnect.counter()
-        last: object = _UNSET
-        failing = False
-        while not self._closed:
-            session = RedisSession(self.settings)
-            self._sessions.add(session)
-            try:
-                await session.open()
-                value = await session.read()
-                if failing:
-                    logger.info("%s: reconnected", self.label)
-                retries.reset()
-                failing = False
-                while True:
-                    if value != last:
-                        last = value
-                        yield Change(value)
-                    value = await self._next_value(session)
-            except SessionClosed:
-                return
-            except SourceError:
-                raise
-            except Exception as exc:
-                if session.closed or self._closed:
-                    return  # aclose() cut the connection under a pending read
-                error = permanent_error(exc, self.settings)
-                if error is not None:
-                    raise error from exc
-                self._log_outage(exc, first=not failing)
-                failing = True
-            finally:
-                self._sessions.discard(session)
-                await session.close()
-            await self._pause(retries.next_delay())
-
-    async def _next_value(self, session: RedisSession) -> bytes | None:
-        """Wait for the next event that can change the value, and return the new value."""
-        while True:
-            event = await session.next_event()
-            if event in ABSENT_EVENTS:
-                return None
-            if event not in UNCHANGED_EVENTS:
-                return await session.read()
+        return self._sessions.changes(lambda: RedisSession(self.settings))
 
     async def aclose(self) -> None:
         """Stop watching: close every connection; iterations in progress end normally."""
-        self._closed = True
-        for waker in self._wakers:
-            waker.set()
-        for session in list(self._sessions):
-            await session.close()
-
-    async def _pause(self, seconds: float) -> None:
-        """Sleep before reconnecting; :meth:`aclose` cuts the sleep short."""
-        if self._closed:
-            return
-        waker = asyncio.Event()
-        self._wakers.add(waker)
-        try:
-            with contextlib.suppress(TimeoutError):
-                async with asyncio.timeout(seconds):
-                    await waker.wait()
-        finally:
-            self._wakers.discard(waker)
-
-    def _log_outage(self, exc: BaseException, *, first: bool) -> None:
-        # The first failure of an outage is a warning; the retries that follow are debug noise.
-        level = logging.WARNING if first else logging.DEBUG
-        reason = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
-        logger.log(level, "%s: connection lost (%s); reconnecting", self.label, reason)
+        await self._sessions.aclose()

@@ -15,12 +15,12 @@ with sleeps that hold up ``stop()``, and it starts an untracked thread per recon
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections import deque
 from typing import Any
 
 from flow.live.change import Change
+from flow.live.mailbox import hand_over
 from kazoo.client import KazooClient  # type: ignore[import-untyped]
 from kazoo.exceptions import NoNodeError  # type: ignore[import-untyped]
 from kazoo.protocol.states import Callback, EventType, KazooState  # type: ignore[import-untyped]
@@ -146,8 +146,7 @@ class ZkSession:
             outcome = self._read_node()
         except Exception as exc:
             outcome = exc
-        with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
-            self._loop.call_soon_threadsafe(self._deliver, outcome)
+        hand_over(self._loop, self._deliver, outcome)  # False: the loop closed, nobody waits
 
     def _read_node(self) -> Change:
         path = self.address.path

@@ -8,6 +8,8 @@
   :func:`require_binary` (skips with the install command, or fails under
   ``FLOW_REQUIRE_SERVERS=1``).
 * Leak checks: :class:`LeakCheck`.
+* End-to-end and auth tests of a watcher: :class:`FlowWatch` (``flow watch`` as a
+  subprocess), :func:`refusal` and :func:`follows`.
 * PostgreSQL for metadata-store and SQL tests: :class:`PostgresServer` (and the
   ``postgres_server`` / ``postgres_url`` fixtures in ``flow.testing.postgres``).
 
@@ -23,19 +25,23 @@ from ..clock import FakeClock
 from .channel import ChannelWatcher
 
 if TYPE_CHECKING:
+    from .auth import follows as follows
+    from .auth import refusal as refusal
+    from .cli import FlowWatch as FlowWatch
     from .codec_contract import CodecContract as CodecContract
     from .home_contract import HomeContract as HomeContract
     from .io_manager_contract import IOManagerContract as IOManagerContract
     from .leaks import LeakCheck as LeakCheck
     from .postgres import PostgresServer as PostgresServer
     from .servers import ServerProcess as ServerProcess
-    from .store_contract import StoreContract as StoreContract
     from .servers import free_port as free_port
     from .servers import require_binary as require_binary
+    from .store_contract import StoreContract as StoreContract
     from .watcher_contract import WatcherContract as WatcherContract
 
 _LAZY = {
     "CodecContract": "flow.testing.codec_contract",
+    "FlowWatch": "flow.testing.cli",
     "HomeContract": "flow.testing.home_contract",
     "IOManagerContract": "flow.testing.io_manager_contract",
     "StoreContract": "flow.testing.store_contract",
@@ -45,12 +51,15 @@ _LAZY = {
     "free_port": "flow.testing.servers",
     "require_binary": "flow.testing.servers",
     "WatcherContract": "flow.testing.watcher_contract",
+    "follows": "flow.testing.auth",
+    "refusal": "flow.testing.auth",
 }
 
 __all__ = [
     "ChannelWatcher",
     "CodecContract",
     "FakeClock",
+    "FlowWatch",
     "HomeContract",
     "IOManagerContract",
     "LeakCheck",
@@ -58,7 +67,9 @@ __all__ = [
     "ServerProcess",
     "StoreContract",
     "WatcherContract",
+    "follows",
     "free_port",
+    "refusal",
     "require_binary",
 ]
 
