@@ -86,9 +86,11 @@ if TYPE_CHECKING:
     from .assets.sensors import RunRequest as RunRequest
     from .assets.sensors import SourceSensor as SourceSensor
     from .assets.sensors import sensor as sensor
+    from .assets.values import load_value as load_value
     from .assets.waiting import WaitForApproval as WaitForApproval
     from .clock import Clock as Clock
     from .clock import FakeClock as FakeClock
+    from .dataflows.runner import run_flows as run_flows
     from .live.capacitor import Capacitor as Capacitor
     from .live.change import Change as Change
     from .live.codecs import Codec as Codec
@@ -115,8 +117,6 @@ if TYPE_CHECKING:
     from .state.sources import from_yaml as from_yaml
     from .state.state import State as State
     from .store import MetadataStore as MetadataStore
-    from .assets.values import load_value as load_value
-    from .dataflows.runner import run_flows as run_flows
 
 _SUBMODULES = frozenset({"events", "plugins", "testing"})
 
@@ -277,8 +277,8 @@ __all__ = [
     "rate_limit",
     "reject",
     "resume",
-    "run_flows",
     "retry",
+    "run_flows",
     "schedule",
     "sensor",
     "testing",
