@@ -15,7 +15,6 @@ from typing import Any
 import pytest
 from flow.assets import load_definitions, materialize, materialize_all
 from flow.store import MetadataStore, Status
-from flow.testing.postgres import PostgresServer
 
 MODULE = """
 from flow.assets import StaticPartitions, WaitForApproval, asset
@@ -255,25 +254,11 @@ def test_lineage_errors_are_clear(project: Path, lineage: str) -> None:
     assert "no downstream lineage recorded for dashboard" in nothing.stdout
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request: pytest.FixtureRequest, project: Path) -> Iterator[str]:
-    """A fresh store URL on SQLite and on a real PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{project / 'other.db'}"
-        return
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    url = server.create_database()
-    try:
-        yield url
-    finally:
-        server.drop_database(url)
-
-
-def test_lineage_cli_on_both_databases(project: Path, module: str, database_url: str) -> None:
+def test_lineage_cli_on_both_databases(project: Path, module: str, store_url: str) -> None:
     defs = load_definitions(module, project)
-    with MetadataStore.open(database_url) as store:
+    with MetadataStore.open(store_url) as store:
         assert materialize_all(["dashboard"], partition="us", definitions=defs, store=store).ok
-    env = {**os.environ, "COLUMNS": "200", "FLOW_DATABASE_URL": database_url}
+    env = {**os.environ, "COLUMNS": "200", "FLOW_DATABASE_URL": store_url}
     done = subprocess.run(
         [sys.executable, "-m", "flow", "lineage", "impact", "raw", "-p", "us", "--json"],
         cwd=project,

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import psutil  # type: ignore[import-untyped]
 import pytest
-from flow.store import MetadataStore, Run, Status
+from flow.store import Materialization, MetadataStore, Run, Status
 
 READY = "flow scheduler: running"
 
@@ -157,11 +157,9 @@ def test_a_blocking_asset_past_the_grace_finishes_and_is_recorded_as_it_ended(
         assert child.proc.wait(timeout=60) == 0
     finally:
         child.stop()
-    with MetadataStore.open(project_dir=project) as store:
-        (run,) = [r for r in _runs(store) if r.kind == "sensor"]
-        assert run.status is Status.SUCCESS
-        (item,) = store.list_materializations(asset_key="slow")
-        assert item.status is Status.SUCCESS
+    run, item = _recorded(project)
+    assert run.status is Status.SUCCESS
+    assert item.status is Status.SUCCESS
 
 
 def test_an_async_asset_past_the_grace_is_cancelled_and_marked_failed(
@@ -193,18 +191,20 @@ async def slow():
         assert child.proc.wait(timeout=60) == 0
     finally:
         child.stop()
+    run, item = _recorded(project)
+    assert run.status is Status.FAILED
+    assert item.status is Status.FAILED
+    assert "cancelled" in (item.error or "")
+
+
+def _recorded(project: Path) -> tuple[Run, Materialization]:
+    """The one sensor run and the one materialization of ``slow`` the scheduler recorded."""
     with MetadataStore.open(project_dir=project) as store:
-        (run,) = [r for r in _runs(store) if r.kind == "sensor"]
-        assert run.status is Status.FAILED
         (item,) = store.list_materializations(asset_key="slow")
-        assert item.status is Status.FAILED
-        assert "cancelled" in (item.error or "")
-
-
-def _runs(store: MetadataStore) -> list[Run]:
-    ids = {m.run_id for m in store.list_materializations(asset_key="slow")}
-    found = [store.get_run(i) for i in ids]
-    return [r for r in found if r is not None]
+        run = store.get_run(item.run_id)
+    assert run is not None
+    assert run.kind == "sensor"
+    return run, item
 
 
 def test_once_fires_what_is_due_and_exits(project_module: tuple[Path, str]) -> None:

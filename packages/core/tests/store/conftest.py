@@ -1,32 +1,15 @@
-"""Fixtures: every store test runs against SQLite and a real PostgreSQL (started once)."""
+"""Fixtures: every store test runs against SQLite and a real PostgreSQL (``store_url``,
+shared from ../conftest.py), on a fresh database stamped by a fake clock."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flow.clock import FakeClock
 from flow.store import MetadataStore
-from flow.testing.postgres import PostgresServer, postgres_server, postgres_url
-
-__all__ = ["postgres_server", "postgres_url"]
 
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A URL for a fresh, empty metadata store on each database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'flow.db'}"
-        return
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    url = server.create_database()
-    try:
-        yield url
-    finally:
-        server.drop_database(url)
 
 
 @pytest.fixture

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import getpass
-from contextlib import AsyncExitStack
-from pathlib import Path
+import os
+from contextlib import AbstractContextManager, AsyncExitStack, nullcontext
 from typing import Any
 
 from ..state.ctx import ctx
@@ -18,17 +18,21 @@ from .registry import Definitions
 from .resources import setup_resources
 from .results import RunResult
 
-__all__ = ["open_store", "run_status", "run_steps"]
+__all__ = ["open_store", "run_status", "run_steps", "store_scope"]
+
+
+def store_scope(
+    store: MetadataStore | None, project_dir: str | os.PathLike[str] | None
+) -> AbstractContextManager[MetadataStore]:
+    """``store`` (left open), or the project's store opened now and closed by the ``with``."""
+    return nullcontext(store) if store is not None else MetadataStore.open(project_dir=project_dir)
 
 
 async def open_store(
-    store: MetadataStore | None, project_dir: Path | None
-) -> tuple[MetadataStore, bool]:
-    """``store``, or the project's store opened now (then the caller closes it)."""
-    if store is not None:
-        return store, False
-    opened = await asyncio.to_thread(MetadataStore.open, project_dir=project_dir)
-    return opened, True
+    store: MetadataStore | None, project_dir: str | os.PathLike[str] | None
+) -> AbstractContextManager[MetadataStore]:
+    """:func:`store_scope`, opened in a worker thread (opening may migrate the database)."""
+    return await asyncio.to_thread(store_scope, store, project_dir)
 
 
 def run_status(steps: list[Step]) -> Status:

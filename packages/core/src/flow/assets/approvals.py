@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import ApprovalError
 from ..store import Approval, ApprovalStatus, MetadataStore, Status
+from ._runs import open_store, store_scope
 
 if TYPE_CHECKING:
     from .registry import Definitions
@@ -100,8 +101,7 @@ async def approve_async(
     from .project import load_definitions
 
     who = actor or default_actor()
-    db, owned = _store(store, project_dir)
-    try:
+    with await open_store(store, project_dir) as db:
         pending = await asyncio.to_thread(_pending, db, approval_id)
         defs = definitions
         if defs is None:
@@ -119,9 +119,6 @@ async def approve_async(
         )
         await asyncio.to_thread(_settle_run, db, result.run_id, result.error)
         return result
-    finally:
-        if owned:
-            db.close()
 
 
 def reject(
@@ -134,16 +131,12 @@ def reject(
 ) -> Approval:
     """Reject ``approval_id``: its materialization fails with "rejected by ACTOR: reason"."""
     who = actor or default_actor()
-    db, owned = _store(store, project_dir)
-    try:
+    with store_scope(store, project_dir) as db:
         decided = _decide(db, approval_id, False, who, reason)
         error = f"rejected by {who}" + (f": {reason}" if reason else "")
         _fail(db, decided, error)
         _audit(db, "reject", decided, who)
         return decided
-    finally:
-        if owned:
-            db.close()
 
 
 def expire_due(
@@ -157,23 +150,11 @@ def expire_due(
     Their materializations fail with "approval expired"; each gets an ``expire`` audit event.
     """
     moment = now if now is not None else datetime.now(UTC)
-    db, owned = _store(store, project_dir)
-    try:
+    with store_scope(store, project_dir) as db:
         return _expire(db, moment)
-    finally:
-        if owned:
-            db.close()
 
 
 # -- helpers -------------------------------------------------------------------------------
-
-
-def _store(
-    store: MetadataStore | None, project_dir: str | Path | None
-) -> tuple[MetadataStore, bool]:
-    if store is not None:
-        return store, False
-    return MetadataStore.open(project_dir=project_dir), True
 
 
 def _pending(db: MetadataStore, approval_id: int) -> Approval:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextvars
+import functools
 from collections.abc import Awaitable, Callable, Iterable
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -71,8 +72,7 @@ async def materialize_async(
     defs = _defs(definitions)
     item = defs.get(_key(key))
     steps = build_steps(defs, [item.key], partition)
-    db, owned = await open_store(store, defs.project_dir)
-    try:
+    with await open_store(store, defs.project_dir) as db:
         if not force:
             await asyncio.to_thread(
                 _refuse_waiting, db, steps[0].asset.key, steps[0].partition_text
@@ -86,9 +86,6 @@ async def materialize_async(
             parallel=1,
             run_id=run_id,
         )
-    finally:
-        if owned:
-            db.close()
     return result.results[0]
 
 
@@ -129,8 +126,7 @@ async def materialize_all_async(
         keys = defs.graph.closure(names)
         label = ",".join(names)
     steps = build_steps(defs, keys, partition)
-    db, owned = await open_store(store, defs.project_dir)
-    try:
+    with await open_store(store, defs.project_dir) as db:
         return await run_steps(
             steps,
             defs=defs,
@@ -140,9 +136,6 @@ async def materialize_all_async(
             parallel=parallel,
             run_id=run_id,
         )
-    finally:
-        if owned:
-            db.close()
 
 
 async def backfill_async(
@@ -171,8 +164,7 @@ async def backfill_async(
             f"asset.partitions.range(first, last) (got the string {partitions!r})"
         )
     steps = partition_steps(defs, item, partitions)
-    db, owned = await open_store(store, defs.project_dir)
-    try:
+    with await open_store(store, defs.project_dir) as db:
         already: tuple[str | None, ...] = ()
         if not force:
             latest = await asyncio.to_thread(db.latest_statuses, [item.key])
@@ -191,9 +183,6 @@ async def backfill_async(
             run_id=run_id,
             already=already,
         )
-    finally:
-        if owned:
-            db.close()
 
 
 async def resume_async(
@@ -211,8 +200,7 @@ async def resume_async(
     running the asset.
     """
     defs = _defs(definitions)
-    db, owned = await open_store(store, defs.project_dir)
-    try:
+    with await open_store(store, defs.project_dir) as db:
         found = await asyncio.to_thread(db.get_materialization, materialization_id)
         if found is None:
             raise AssetError(f"no materialization with id {materialization_id}")
@@ -240,9 +228,6 @@ async def resume_async(
             existing_run=True,
         )
         return result.results[0]
-    finally:
-        if owned:
-            db.close()
 
 
 def _reject(
@@ -277,79 +262,19 @@ async def _await(awaitable: Awaitable[T]) -> T:
     return await awaitable
 
 
-def materialize(
-    key: str | Asset,
-    *,
-    partition: Any = None,
-    run_id: str | None = None,
-    definitions: Definitions | None = None,
-    store: MetadataStore | None = None,
-    force: bool = False,
-) -> MaterializationResult:
-    """Synchronous :func:`materialize_async`."""
-    return _run_sync(
-        materialize_async,
-        key,
-        partition=partition,
-        run_id=run_id,
-        definitions=definitions,
-        store=store,
-        force=force,
-    )
+def sync_form(fn: Callable[P, Awaitable[T]], name: str) -> Callable[P, T]:
+    """The synchronous form of coroutine function ``fn``, named ``name`` (same parameters)."""
+
+    def call(*args: P.args, **kwargs: P.kwargs) -> T:
+        return _run_sync(fn, *args, **kwargs)
+
+    functools.update_wrapper(call, fn)  # the signature, for help() and editors
+    call.__name__ = call.__qualname__ = name
+    call.__doc__ = f"Synchronous :func:`{fn.__name__}`."
+    return call
 
 
-def materialize_all(
-    targets: Iterable[str | Asset] | str | Asset | None = None,
-    *,
-    partition: Any = None,
-    parallel: int = 4,
-    definitions: Definitions | None = None,
-    store: MetadataStore | None = None,
-    run_id: str | None = None,
-) -> RunResult:
-    """Synchronous :func:`materialize_all_async`."""
-    return _run_sync(
-        materialize_all_async,
-        targets,
-        partition=partition,
-        parallel=parallel,
-        definitions=definitions,
-        store=store,
-        run_id=run_id,
-    )
-
-
-def backfill(
-    key: str | Asset,
-    partitions: Iterable[Any],
-    *,
-    parallel: int = 4,
-    force: bool = False,
-    definitions: Definitions | None = None,
-    store: MetadataStore | None = None,
-    run_id: str | None = None,
-) -> RunResult:
-    """Synchronous :func:`backfill_async`."""
-    return _run_sync(
-        backfill_async,
-        key,
-        partitions,
-        parallel=parallel,
-        force=force,
-        definitions=definitions,
-        store=store,
-        run_id=run_id,
-    )
-
-
-def resume(
-    materialization_id: int,
-    *,
-    approval: Approval,
-    definitions: Definitions | None = None,
-    store: MetadataStore | None = None,
-) -> MaterializationResult:
-    """Synchronous :func:`resume_async`."""
-    return _run_sync(
-        resume_async, materialization_id, approval=approval, definitions=definitions, store=store
-    )
+materialize = sync_form(materialize_async, "materialize")
+materialize_all = sync_form(materialize_all_async, "materialize_all")
+backfill = sync_form(backfill_async, "backfill")
+resume = sync_form(resume_async, "resume")

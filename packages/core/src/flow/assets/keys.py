@@ -10,10 +10,11 @@ an upstream value predictable: ``/`` becomes ``__`` (``sales/raw`` → ``sales__
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from ..errors import AssetDefinitionError
 
-__all__ = ["MAX_KEY_LENGTH", "check_key", "param_name"]
+__all__ = ["MAX_KEY_LENGTH", "check_key", "check_targets", "param_name"]
 
 MAX_KEY_LENGTH = 200
 _SEGMENT = r"[A-Za-z_][A-Za-z0-9_]*"
@@ -36,6 +37,14 @@ def check_key(key: object, where: str = "asset key") -> str:
         f"{where} {key!r} {problem}: use segments of letters, digits and '_' "
         "(not starting with a digit) joined by '/', e.g. 'raw_events' or 'sales/daily_report'"
     )
+
+
+def check_targets(targets: Iterable[str] | str, where: str) -> tuple[str, ...]:
+    """``targets`` (one key, or several) as a tuple of valid asset keys; empty is an error."""
+    items = (targets,) if isinstance(targets, str) else tuple(targets)
+    if not items:
+        raise AssetDefinitionError(f"{where}: targets is empty; name the assets to materialize")
+    return tuple(check_key(item, f"{where}: target") for item in items)
 
 
 def param_name(key: str) -> str:

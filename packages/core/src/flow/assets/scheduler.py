@@ -71,6 +71,17 @@ class TickRecord:
     error: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class _Request:
+    """A run to start: what fired it (trigger and name), its targets, partition and run tags."""
+
+    trigger: str
+    name: str
+    targets: tuple[str, ...]
+    partition: PartitionKey | None
+    tags: dict[str, str]
+
+
 class _Stopped(Exception):
     """Raised inside the task group to end :meth:`Scheduler.run` (never escapes)."""
 
@@ -295,11 +306,12 @@ class Scheduler:
         try:
             partition = item.partition_for(fire)
         except Exception as exc:
-            run_id = await asyncio.to_thread(self._new_run, "schedule", item.targets, tags)
+            request = _Request("schedule", item.name, item.targets, None, tags)
+            run_id = await asyncio.to_thread(self._new_run, request)
             await asyncio.to_thread(self._fail_run, run_id, f"partition function: {exc!r}")
-            self._record("schedule", item.name, run_id, item.targets, None, exc)
+            self._record(request, run_id, exc)
         else:
-            await self._launch("schedule", item.name, item.targets, partition, tags)
+            await self._launch(_Request("schedule", item.name, item.targets, partition, tags))
         await asyncio.to_thread(
             self.store.record_fire, item.name, fired_at=fire, next_fire_at=item.next_fire(fire)
         )
@@ -328,7 +340,9 @@ class Scheduler:
             )
         tags = {"sensor": probe.name}
         launched = [
-            self._start("sensor", probe.name, r.targets or probe.targets, r.partition, tags)
+            self._start(
+                _Request("sensor", probe.name, r.targets or probe.targets, r.partition, tags)
+            )
             for r in requests
         ]
         if launched:
@@ -337,7 +351,7 @@ class Scheduler:
     async def _source_loop(self, source: SourceSensor) -> None:
         async def changed(sensor: SourceSensor, change: Change) -> None:
             tags = {"source": sensor.name, "revision": change.revision or ""}
-            await self._launch("source", sensor.name, sensor.targets, None, tags)
+            await self._launch(_Request("source", sensor.name, sensor.targets, None, tags))
 
         async def failed(sensor: SourceSensor, error: BaseException) -> None:
             await self._audit_error("sensor.error", sensor.name, error)
@@ -360,54 +374,33 @@ class Scheduler:
 
     # -- runs ------------------------------------------------------------------------------
 
-    async def _launch(
-        self,
-        trigger: str,
-        name: str,
-        targets: tuple[str, ...],
-        partition: PartitionKey | None,
-        tags: dict[str, str],
-    ) -> TickRecord:
+    async def _launch(self, request: _Request) -> TickRecord:
         """Start a run and wait for it; cancelling the caller leaves the run to the drain."""
-        return await asyncio.shield(self._start(trigger, name, targets, partition, tags))
+        return await asyncio.shield(self._start(request))
 
-    def _start(
-        self,
-        trigger: str,
-        name: str,
-        targets: tuple[str, ...],
-        partition: PartitionKey | None,
-        tags: dict[str, str],
-    ) -> asyncio.Task[TickRecord]:
-        task = asyncio.ensure_future(self._materialize(trigger, name, targets, partition, tags))
+    def _start(self, request: _Request) -> asyncio.Task[TickRecord]:
+        task = asyncio.ensure_future(self._materialize(request))
         self._state.inflight.add(task)
         task.add_done_callback(self._state.inflight.discard)
         return task
 
-    async def _materialize(
-        self,
-        trigger: str,
-        name: str,
-        targets: tuple[str, ...],
-        partition: PartitionKey | None,
-        tags: dict[str, str],
-    ) -> TickRecord:
+    async def _materialize(self, request: _Request) -> TickRecord:
         from . import materialize_all_async
 
-        run_id = await asyncio.to_thread(self._new_run, trigger, targets, tags)
+        run_id = await asyncio.to_thread(self._new_run, request)
         self._state.runs.add(run_id)
         log.info(
             "%s %s: run %s of %s%s",
-            trigger,
-            name,
+            request.trigger,
+            request.name,
             run_id,
-            ",".join(targets),
-            "" if partition is None else f" [{describe_key(partition)}]",
+            ",".join(request.targets),
+            "" if request.partition is None else f" [{describe_key(request.partition)}]",
         )
         try:
             result: RunResult = await materialize_all_async(
-                list(targets),
-                partition=partition,
+                list(request.targets),
+                partition=request.partition,
                 parallel=self.parallel,
                 definitions=self.definitions,
                 store=self.store,
@@ -416,27 +409,30 @@ class Scheduler:
         except Exception as exc:
             await asyncio.to_thread(self._fail_run, run_id, f"{type(exc).__name__}: {exc}")
             self._state.runs.discard(run_id)
-            return self._record(trigger, name, run_id, targets, partition, exc)
+            return self._record(request, run_id, exc)
         # (A cancelled run stays in ``runs``: the drain marks it failed.)
         self._state.runs.discard(run_id)
         errors = [f"{r.label}: {r.error}" for r in result.results if r.error]
-        record = self._record(trigger, name, run_id, targets, partition, None, result.status)
+        record = self._record(request, run_id, None, result.status)
         if errors:
             log.warning(
                 "%s %s: run %s %s: %s",
-                trigger,
-                name,
+                request.trigger,
+                request.name,
                 run_id,
                 result.status.value,
                 "; ".join(errors[:5]),
             )
         return record
 
-    def _new_run(self, trigger: str, targets: tuple[str, ...], tags: dict[str, str]) -> str:
+    def _new_run(self, request: _Request) -> str:
         run_id = uuid.uuid4().hex
         # Created here (with tags saying what fired it); materialize_all keeps an existing run.
         return self.store.create_run(
-            kind=trigger, target=",".join(targets), run_id=run_id, tags=tags
+            kind=request.trigger,
+            target=",".join(request.targets),
+            run_id=run_id,
+            tags=request.tags,
         )
 
     def _fail_run(self, run_id: str, error: str) -> None:
@@ -448,19 +444,17 @@ class Scheduler:
 
     def _record(
         self,
-        trigger: str,
-        name: str,
+        request: _Request,
         run_id: str,
-        targets: tuple[str, ...],
-        partition: PartitionKey | None,
         error: BaseException | None,
         status: Status = Status.FAILED,
     ) -> TickRecord:
+        trigger, name, partition = request.trigger, request.name, request.partition
         text = None if partition is None else describe_key(partition)
         message = None if error is None else f"{type(error).__name__}: {error}"
         if error is not None:
             log.error("%s %s: run %s failed: %s", trigger, name, run_id, message)
-        record = TickRecord(trigger, name, run_id, targets, text, status, message)
+        record = TickRecord(trigger, name, run_id, request.targets, text, status, message)
         self._state.records.append(record)
         emit("scheduler.run_finished", name, record=record)
         return record

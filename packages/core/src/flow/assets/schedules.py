@@ -22,7 +22,6 @@ when the scheduler gets to it.
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -32,7 +31,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from croniter import croniter  # type: ignore[import-untyped]
 
 from ..errors import AssetDefinitionError
-from .keys import check_key
+from ._named import NamedRegistry
+from .keys import check_key, check_targets
 from .partitions import PartitionKey
 
 __all__ = [
@@ -78,11 +78,7 @@ class Schedule:
     def __post_init__(self) -> None:
         where = f"schedule {self.name!r}"
         check_key(self.name, "schedule name")
-        targets = (self.targets,) if isinstance(self.targets, str) else tuple(self.targets)
-        if not targets:
-            raise AssetDefinitionError(f"{where}: targets is empty; name the assets to materialize")
-        targets = tuple(check_key(t, f"{where}: target") for t in targets)
-        object.__setattr__(self, "targets", targets)
+        object.__setattr__(self, "targets", check_targets(self.targets, where))
         object.__setattr__(self, "_zone", _zone(self.timezone, where))
         object.__setattr__(self, "_fixed_hour", _check_cron(self.cron, where))
         if self.catch_up not in CATCH_UP_POLICIES:
@@ -164,28 +160,8 @@ def _aware(value: datetime, what: str) -> datetime:
     return value
 
 
-class ScheduleRegistry:
+class ScheduleRegistry(NamedRegistry["Schedule"]):
     """Schedules by name; ``@schedule`` adds to the default one. Thread-safe."""
-
-    def __init__(self) -> None:
-        self._items: dict[str, Schedule] = {}
-        self._lock = threading.Lock()
-
-    def add(self, item: Schedule) -> Schedule:
-        """Add ``item``; another schedule under the same name is replaced (a re-import)."""
-        with self._lock:
-            self._items[item.name] = item
-        return item
-
-    def remove(self, name: str) -> None:
-        """Forget the schedule ``name`` (no error when absent)."""
-        with self._lock:
-            self._items.pop(name, None)
-
-    def snapshot(self) -> list[Schedule]:
-        """The schedules, by name."""
-        with self._lock:
-            return [self._items[name] for name in sorted(self._items)]
 
 
 _default = ScheduleRegistry()

@@ -21,7 +21,6 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import threading
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,7 +32,8 @@ from ..events import emit
 from ..live.change import Change
 from ..live.uri import redact
 from ..pipeline import backoff
-from .keys import check_key
+from ._named import NamedRegistry
+from .keys import check_key, check_targets
 from .partitions import PartitionKey
 
 if TYPE_CHECKING:
@@ -117,7 +117,7 @@ class Sensor:
         check_key(self.name, "sensor name")
         if not callable(self.fn):
             raise AssetDefinitionError(f"{where}: fn must be a function, got {self.fn!r}")
-        object.__setattr__(self, "targets", _targets(self.targets, where))
+        object.__setattr__(self, "targets", check_targets(self.targets, where))
         if isinstance(self.interval, bool) or not isinstance(self.interval, (int, float)):
             raise AssetDefinitionError(f"{where}: interval is seconds, got {self.interval!r}")
         if not self.interval > 0:
@@ -144,7 +144,9 @@ class Sensor:
         for item in items:
             if isinstance(item, RunRequest):
                 targets = self.targets if item.targets is None else item.targets
-                out.append(RunRequest(_targets(targets, f"sensor {self.name!r}"), item.partition))
+                out.append(
+                    RunRequest(check_targets(targets, f"sensor {self.name!r}"), item.partition)
+                )
             elif item is None or isinstance(item, bool):
                 raise AssetDefinitionError(
                     f"sensor {self.name!r} returned {answer!r}: a list holds partition keys or "
@@ -155,35 +157,8 @@ class Sensor:
         return out
 
 
-def _targets(values: Iterable[str] | str, where: str) -> tuple[str, ...]:
-    items = (values,) if isinstance(values, str) else tuple(values)
-    if not items:
-        raise AssetDefinitionError(f"{where}: targets is empty; name the assets to materialize")
-    return tuple(check_key(item, f"{where}: target") for item in items)
-
-
-class SensorRegistry:
+class SensorRegistry(NamedRegistry["Sensor"]):
     """Polling sensors by name; ``@sensor`` adds to the default one. Thread-safe."""
-
-    def __init__(self) -> None:
-        self._items: dict[str, Sensor] = {}
-        self._lock = threading.Lock()
-
-    def add(self, item: Sensor) -> Sensor:
-        """Add ``item``; another sensor under the same name is replaced (a re-import)."""
-        with self._lock:
-            self._items[item.name] = item
-        return item
-
-    def remove(self, name: str) -> None:
-        """Forget the sensor ``name`` (no error when absent)."""
-        with self._lock:
-            self._items.pop(name, None)
-
-    def snapshot(self) -> list[Sensor]:
-        """The sensors, by name."""
-        with self._lock:
-            return [self._items[name] for name in sorted(self._items)]
 
 
 _default = SensorRegistry()
@@ -218,7 +193,7 @@ def sensor(
     def decorate(fn: SensorFn) -> Sensor:
         label = name if name is not None else getattr(fn, "__name__", None)
         doc = inspect.getdoc(fn)
-        made = Sensor(str(label), fn, tuple(_targets(targets, "@sensor")), interval, enabled, doc)
+        made = Sensor(str(label), fn, check_targets(targets, "@sensor"), interval, enabled, doc)
         return register_sensor(made)
 
     return decorate

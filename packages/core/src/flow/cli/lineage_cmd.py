@@ -197,40 +197,22 @@ def _print(
     console.print(table)
 
 
-@app.command()
-def upstream(
-    key: str = _KEY,
-    partition: str | None = _PARTITION,
-    depth: int = _DEPTH,
-    as_json: bool = _JSON,
-    module: str | None = _MODULE,
-    project_dir: Path | None = _PROJECT,
-) -> None:
-    """What KEY was computed from, nearest first."""
-    _run("upstream", key, partition, depth, as_json, module, project_dir)
+def _add_command(kind: str, help_text: str) -> None:
+    """Register ``flow lineage KIND``; the three walks take the same arguments."""
+
+    def command(
+        key: str = _KEY,
+        partition: str | None = _PARTITION,
+        depth: int = _DEPTH,
+        as_json: bool = _JSON,
+        module: str | None = _MODULE,
+        project_dir: Path | None = _PROJECT,
+    ) -> None:
+        _run(kind, key, partition, depth, as_json, module, project_dir)
+
+    app.command(name=kind, help=help_text)(command)
 
 
-@app.command()
-def downstream(
-    key: str = _KEY,
-    partition: str | None = _PARTITION,
-    depth: int = _DEPTH,
-    as_json: bool = _JSON,
-    module: str | None = _MODULE,
-    project_dir: Path | None = _PROJECT,
-) -> None:
-    """What was computed from KEY, nearest first."""
-    _run("downstream", key, partition, depth, as_json, module, project_dir)
-
-
-@app.command()
-def impact(
-    key: str = _KEY,
-    partition: str | None = _PARTITION,
-    depth: int = _DEPTH,
-    as_json: bool = _JSON,
-    module: str | None = _MODULE,
-    project_dir: Path | None = _PROJECT,
-) -> None:
-    """Everything downstream of KEY with the latest status of each."""
-    _run("impact", key, partition, depth, as_json, module, project_dir)
+_add_command("upstream", "What KEY was computed from, nearest first.")
+_add_command("downstream", "What was computed from KEY, nearest first.")
+_add_command("impact", "Everything downstream of KEY with the latest status of each.")

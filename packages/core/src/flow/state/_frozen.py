@@ -3,33 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any, Generic, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from pydantic import GetCoreSchemaHandler
 from pydantic_core import core_schema
 
 from ..errors import ImmutableError
 
-__all__ = ["FrozenMap", "freeze", "thaw"]
+__all__ = ["FrozenMap", "ReadOnlyMap", "freeze", "thaw"]
 
 K = TypeVar("K")
 V = TypeVar("V")
 
 
-class FrozenMap(Mapping[K, V], Generic[K, V]):
-    """A read-only, hashable mapping (what a ``Mapping`` field of a State holds).
+class ReadOnlyMap(Mapping[K, V]):
+    """A mapping over a dict it never changes, hashed once: what FrozenMap and Snapshot share.
 
     Equal to any mapping with the same items; hashable when its values are.
+    Subclasses fill ``_items`` (and ``_hash`` = None) through ``object.__setattr__``.
     """
 
     __slots__ = ("_hash", "_items")
 
     _items: dict[K, V]
     _hash: int | None
-
-    def __init__(self, items: Mapping[K, V] | None = None, /) -> None:
-        object.__setattr__(self, "_items", dict(items) if items else {})
-        object.__setattr__(self, "_hash", None)
 
     def __getitem__(self, key: K) -> V:
         return self._items[key]
@@ -44,7 +41,7 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
         return key in self._items
 
     def __eq__(self, other: object) -> bool:
-        if isinstance(other, FrozenMap):
+        if isinstance(other, ReadOnlyMap):
             return self._items == other._items
         if isinstance(other, Mapping):
             return self._items == dict(other)
@@ -56,6 +53,19 @@ class FrozenMap(Mapping[K, V], Generic[K, V]):
             cached = hash(frozenset(self._items.items()))
             object.__setattr__(self, "_hash", cached)
         return cached
+
+
+class FrozenMap(ReadOnlyMap[K, V]):
+    """A read-only, hashable mapping (what a ``Mapping`` field of a State holds).
+
+    Equal to any mapping with the same items; hashable when its values are.
+    """
+
+    __slots__ = ()
+
+    def __init__(self, items: Mapping[K, V] | None = None, /) -> None:
+        object.__setattr__(self, "_items", dict(items) if items else {})
+        object.__setattr__(self, "_hash", None)
 
     def __repr__(self) -> str:
         return f"FrozenMap({self._items!r})"

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from ..errors import ImmutableError
-from ._frozen import thaw
+from ._frozen import ReadOnlyMap, thaw
 from ._paths import MASK, is_attr_name, is_secret_key
 
 __all__ = ["Snapshot", "masked_repr"]
 
 
-class Snapshot(Mapping[Any, Any]):
+class Snapshot(ReadOnlyMap[Any, Any]):
     """Immutable nested values: read by attribute (``snap.database.host``) or by key.
 
     Nested mappings are snapshots, sequences are tuples. Equal to any mapping with
@@ -20,10 +20,7 @@ class Snapshot(Mapping[Any, Any]):
     in ``repr``.
     """
 
-    __slots__ = ("__dict__", "_hash", "_items")
-
-    _items: dict[Any, Any]
-    _hash: int | None
+    __slots__ = ("__dict__",)
 
     if TYPE_CHECKING:
 
@@ -38,32 +35,6 @@ class Snapshot(Mapping[Any, Any]):
         for key, value in data.items():
             if is_attr_name(key):
                 object.__setattr__(self, key, value)
-
-    def __getitem__(self, key: Any) -> Any:
-        return self._items[key]
-
-    def __iter__(self) -> Iterator[Any]:
-        return iter(self._items)
-
-    def __len__(self) -> int:
-        return len(self._items)
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._items
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, Snapshot):
-            return self._items == other._items
-        if isinstance(other, Mapping):
-            return self._items == dict(other)
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        cached = self._hash
-        if cached is None:
-            cached = hash(frozenset(self._items.items()))
-            object.__setattr__(self, "_hash", cached)
-        return cached
 
     def __setattr__(self, name: str, value: object) -> NoReturn:
         raise ImmutableError(

@@ -72,6 +72,21 @@ class UTCDateTime(TypeDecorator[datetime]):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def _serial_id() -> Column[int]:
+    """An auto-incremented integer primary key ``id``."""
+    return Column("id", Integer, primary_key=True, autoincrement=True)
+
+
+def _materialization_id() -> Column[int]:
+    """The materialization a row belongs to; the row is deleted with it."""
+    return Column(
+        "materialization_id",
+        Integer,
+        ForeignKey("flow_materializations.id", ondelete="CASCADE"),
+        nullable=False,
+    )
+
+
 metadata = MetaData()
 
 schema_versions = Table(
@@ -99,7 +114,7 @@ runs = Table(
 materializations = Table(
     "flow_materializations",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    _serial_id(),
     Column("run_id", String(64), ForeignKey("flow_runs.id"), nullable=False),
     Column("asset_key", String(512), nullable=False),
     Column("partition", Text, nullable=False, default=NO_PARTITION),
@@ -119,13 +134,8 @@ materializations = Table(
 lineage = Table(
     "flow_lineage",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "materialization_id",
-        Integer,
-        ForeignKey("flow_materializations.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _serial_id(),
+    _materialization_id(),
     Column("downstream_key", String(512), nullable=False),
     Column("downstream_partition", Text, nullable=False),
     Column("upstream_key", String(512), nullable=False),
@@ -139,13 +149,8 @@ lineage = Table(
 approvals = Table(
     "flow_approvals",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column(
-        "materialization_id",
-        Integer,
-        ForeignKey("flow_materializations.id", ondelete="CASCADE"),
-        nullable=False,
-    ),
+    _serial_id(),
+    _materialization_id(),
     Column("asset_key", String(512), nullable=False),
     Column("partition", Text, nullable=False),
     Column("status", String(32), nullable=False),
@@ -174,7 +179,7 @@ schedules = Table(
 audit_events = Table(
     "flow_audit_events",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
+    _serial_id(),
     Column("at", UTCDateTime, nullable=False),
     Column("actor", String(256)),
     Column("action", String(128), nullable=False),
