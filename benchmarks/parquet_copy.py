@@ -11,7 +11,8 @@ and times only the movement itself:
   in a throwaway venv (``uv venv /tmp/dlt-venv && uv pip install --python
   /tmp/dlt-venv 'dlt[parquet,filesystem]'``).
 
-Run: ``uv run --group bench python -m benchmarks.parquet_copy [--rows N] [--rss-rows N]``.
+Run: ``uv run --group bench python -m benchmarks.parquet_copy [--rows N] [--rss-rows N]
+[--repeat N]``. The contenders run interleaved, ``--repeat`` rounds (medians reported).
 """
 
 from __future__ import annotations
@@ -19,11 +20,13 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import textwrap
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Final
 
@@ -77,8 +80,10 @@ def generate(rows: int, target: Path, files: int) -> None:
         pq.write_table(table, target / f"part-{number:03d}.parquet", compression=COMPRESSION)
 
 
-# -- the contenders (each runs in a child process, prints {"seconds": ..}) -------------------
-def child_flow(src: Path, work: Path, batch_size: int) -> float:
+# -- the contenders (each runs in a child process, prints {"seconds": .., "cpu": ..}) -------
+# ``cpu`` is the process's CPU time (all threads) during the movement: it shows the work
+# done, which a busy shared machine disturbs far less than the wall time.
+def child_flow(src: Path, work: Path, batch_size: int) -> tuple[float, float]:
     import asyncio
 
     from flow.dataflows.config import load_flows
@@ -94,32 +99,32 @@ def child_flow(src: Path, work: Path, batch_size: int) -> float:
     )
     flows = load_flows(["bench"], project_dir=work)
     with MetadataStore.open(project_dir=work) as metadata:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), time.process_time()
         result = asyncio.run(Runner(flows, metadata).run())
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
     if not result.ok:
         raise SystemExit(f"flow run failed: {result.entities}")
-    return seconds
+    return seconds, cpu
 
 
-def child_pyarrow(src: Path, work: Path, batch_size: int) -> float:
+def child_pyarrow(src: Path, work: Path, batch_size: int) -> tuple[float, float]:
     import pyarrow.dataset as ds  # type: ignore[import-untyped]
     import pyarrow.parquet as pq
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     dataset = ds.dataset(src, format="parquet")
     with pq.ParquetWriter(work / "out.parquet", dataset.schema, compression=COMPRESSION) as out:
         for batch in dataset.to_batches(batch_size=batch_size):
             out.write_batch(batch)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
-def child_polars(src: Path, work: Path, batch_size: int) -> float:
+def child_polars(src: Path, work: Path, batch_size: int) -> tuple[float, float]:
     import polars as pl
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     pl.scan_parquet(src / "*.parquet").sink_parquet(work / "out.parquet", compression=COMPRESSION)
-    return time.perf_counter() - started
+    return time.perf_counter() - started, time.process_time() - cpu
 
 
 DLT_CHILD = textwrap.dedent(
@@ -136,15 +141,28 @@ DLT_CHILD = textwrap.dedent(
         pipeline_name="bench", pipelines_dir=work + "/pipelines", dataset_name="bench",
         destination=dlt.destinations.filesystem(bucket_url="file://" + work + "/out"),
     )
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     pipeline.run(rows(), loader_file_format="parquet")
-    print(json.dumps({"seconds": time.perf_counter() - started}))
+    print(json.dumps({"seconds": time.perf_counter() - started, "cpu": time.process_time() - cpu}))
     """
 )
 
 
-def run_child(kind: str, src: Path, batch_size: int) -> tuple[float, float]:
-    """(seconds, peak RSS MiB) of one contender, in a fresh child process and work dir."""
+@dataclass
+class Runs:
+    """Every run of one contender: wall seconds, CPU seconds and peak RSS (MiB)."""
+
+    seconds: list[float] = field(default_factory=list)
+    cpu: list[float] = field(default_factory=list)
+    rss: list[float] = field(default_factory=list)
+
+    def median(self, what: str) -> float:
+        values: list[float] = getattr(self, what)
+        return statistics.median(values)
+
+
+def run_child(kind: str, src: Path, batch_size: int, runs: Runs) -> None:
+    """Run one contender once, in a fresh child process and work dir; append to ``runs``."""
     work = Path(tempfile.mkdtemp(prefix=f"bench-{kind}-"))
     try:
         if kind == "dlt":
@@ -163,10 +181,26 @@ def run_child(kind: str, src: Path, batch_size: int) -> tuple[float, float]:
         out, err = proc.communicate()
         if proc.returncode != 0:
             raise RuntimeError(f"{kind} failed ({proc.returncode}):\n{err[-3000:]}")
-        seconds = float(json.loads(out.strip().splitlines()[-1])["seconds"])
-        return seconds, peak / 2**20
+        answer = json.loads(out.strip().splitlines()[-1])
+        runs.seconds.append(float(answer["seconds"]))
+        runs.cpu.append(float(answer["cpu"]))
+        runs.rss.append(peak / 2**20)
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def interleaved(kinds: list[str], src: Path, batch_size: int, repeat: int) -> dict[str, Runs]:
+    """``repeat`` rounds, each running every contender once, in an order rotated per round.
+
+    Why: the machine is shared, so its load drifts; interleaving spreads the drift
+    over every contender, and medians drop the outliers.
+    """
+    results = {kind: Runs() for kind in kinds}
+    for round_ in range(repeat):
+        shift = round_ % len(kinds)
+        for kind in kinds[shift:] + kinds[:shift]:
+            run_child(kind, src, batch_size, results[kind])
+    return results
 
 
 CHILDREN = {"flow": child_flow, "pyarrow": child_pyarrow, "polars": child_polars}
@@ -177,50 +211,68 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000_000)
     parser.add_argument("--rss-rows", type=int, default=1_000_000, help="the small RSS point")
     parser.add_argument("--batch-size", type=int, default=65_536)
+    parser.add_argument("--repeat", type=int, default=3, help="interleaved rounds (medians)")
     parser.add_argument("--child", nargs=4, metavar=("KIND", "SRC", "WORK", "BATCH"))
     args = parser.parse_args()
     if args.child:
         kind, src, work, batch = args.child
-        seconds = CHILDREN[kind](Path(src), Path(work), int(batch))
-        print(json.dumps({"seconds": seconds}))
+        seconds, cpu = CHILDREN[kind](Path(src), Path(work), int(batch))
+        print(json.dumps({"seconds": seconds, "cpu": cpu}))
         return
     root = Path(tempfile.mkdtemp(prefix="bench-parquet-"))
     try:
-        rows_: list[Row] = []
-        notes: list[str] = []
         big, small = root / "big", root / "small"
         generate(args.rows, big, files=max(1, args.rows // 1_000_000))
         generate(args.rss_rows, small, files=max(1, args.rss_rows // 1_000_000))
-        results = {kind: run_child(kind, big, args.batch_size) for kind in CHILDREN}
-        if DLT_PYTHON.exists():
-            results["dlt"] = run_child("dlt", big, args.batch_size)
-        else:
+        kinds = [*CHILDREN, "dlt"] if DLT_PYTHON.exists() else list(CHILDREN)
+        results = interleaved(kinds, big, args.batch_size, args.repeat)
+        small_results = interleaved(["flow", "polars"], small, args.batch_size, args.repeat)
+        rows_, notes = _rows(args, results, small_results)
+        if not DLT_PYTHON.exists():
             notes.append(f"dlt skipped: {DLT_PYTHON} missing (see the module docstring)")
-        rate = {kind: args.rows / seconds for kind, (seconds, _) in results.items()}
-        fastest = max(("pyarrow", "polars"), key=lambda k: rate[k])
-        for kind in ("pyarrow", "polars"):
-            goal = 0.9 if kind == fastest else None
-            what = f"copy {args.rows:,} rows"
-            rows_.append(Row(what, rate["flow"], rate[kind], f"raw {kind}", "rows/s",
-                             lower_is_better=False, goal=goal))  # fmt: skip
-        if "dlt" in rate:
-            rows_.append(Row(f"copy {args.rows:,} rows", rate["flow"], rate["dlt"], "dlt (peer)",
-                             "rows/s", lower_is_better=False, goal=2.0))  # fmt: skip
-        small_flow = run_child("flow", small, args.batch_size)
-        small_raw = run_child(fastest, small, args.batch_size)
-        rows_.append(Row(f"peak RSS at {args.rss_rows:,} rows", small_flow[1], small_raw[1],
-                         f"raw {fastest}", "MiB"))  # fmt: skip
-        rows_.append(Row(f"peak RSS at {args.rows:,} rows", results["flow"][1],
-                         results[fastest][1], f"raw {fastest}", "MiB"))  # fmt: skip
-        rows_.append(Row(f"flow peak RSS {args.rows:,} vs {args.rss_rows:,} rows",
-                         results["flow"][1], small_flow[1], f"flow at {args.rss_rows:,}",
-                         "MiB", goal=1.5))  # fmt: skip
-        for kind, (seconds, rss) in results.items():
-            notes.append(f"{kind}: {seconds:.2f} s, {rate[kind] / 1e6:.2f}M rows/s, {rss:.0f} MiB")
-        notes.append(f"batch_size {args.batch_size}, compression {COMPRESSION} everywhere")
         report("Parquet → parquet copy", rows_, notes=notes)
     finally:
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _rows(
+    args: argparse.Namespace, results: dict[str, Runs], small: dict[str, Runs]
+) -> tuple[list[Row], list[str]]:
+    rate = {kind: args.rows / runs.median("seconds") for kind, runs in results.items()}
+    fastest = max(("pyarrow", "polars"), key=lambda k: rate[k])
+    what = f"copy {args.rows:,} rows"
+    rows_ = [
+        Row(what, rate["flow"], rate[kind], f"raw {kind}", "rows/s", lower_is_better=False,
+            goal=0.9 if kind == fastest else None)
+        for kind in ("pyarrow", "polars")
+    ]  # fmt: skip
+    if "dlt" in rate:
+        rows_.append(Row(what, rate["flow"], rate["dlt"], "dlt (peer)", "rows/s",
+                         lower_is_better=False, goal=2.0))  # fmt: skip
+    flow_cpu, raw_cpu = results["flow"].median("cpu"), results[fastest].median("cpu")
+    rows_.append(Row(f"CPU s to {what}", flow_cpu, raw_cpu, f"raw {fastest}", "s"))
+    flow_rss, small_rss = results["flow"].median("rss"), small["flow"].median("rss")
+    rows_ += [
+        Row(f"peak RSS at {args.rss_rows:,} rows", small_rss, small["polars"].median("rss"),
+            "raw polars", "MiB"),
+        Row(f"peak RSS at {args.rows:,} rows", flow_rss, results[fastest].median("rss"),
+            f"raw {fastest}", "MiB"),
+        Row(f"flow peak RSS {args.rows:,} vs {args.rss_rows:,} rows", flow_rss, small_rss,
+            f"flow at {args.rss_rows:,}", "MiB", goal=1.5),
+    ]  # fmt: skip
+    notes = [
+        f"{kind}: median {runs.median('seconds'):.2f} s (runs: "
+        + ", ".join(f"{s:.2f}" for s in runs.seconds)
+        + f"), {rate[kind] / 1e6:.2f}M rows/s, CPU {runs.median('cpu'):.2f} s, "
+        f"peak RSS {runs.median('rss'):.0f} MiB"
+        for kind, runs in results.items()
+    ]
+    notes.append(
+        f"{args.repeat} interleaved rounds, medians; batch_size {args.batch_size}; every "
+        f"contender writes {COMPRESSION} at its library's default level; flow's time is the "
+        "whole Runner.run() (metadata records included)"
+    )
+    return rows_, notes
 
 
 if __name__ == "__main__":

@@ -162,3 +162,29 @@ def test_unknown_config_fields_are_rejected(make_spec: Spec) -> None:
         make_spec(home={"compresion": "zstd"})
     with pytest.raises(pydantic.ValidationError, match="partitioning"):
         make_spec(home={"partitioning": "directory"})
+
+
+async def test_files_with_fewer_columns_or_narrower_types_are_conformed(
+    tmp_path: Path, make_spec: Spec, sample: Sample
+) -> None:
+    # The dataset's schema comes from the first file; later files are read with it.
+    first = sample(0, 3)
+    second = pa.table({"id": pa.array([3, 4], pa.int32()), "note": ["x-3", "x-4"]})
+    write_dir(tmp_path / "src", first, second)
+    table = await read_all(ParquetHome(make_spec()))
+    assert table.schema == first.schema
+    assert table["id"].to_pylist() == [0, 1, 2, 3, 4]
+    assert table["amount"].to_pylist()[3:] == [None, None]
+    assert table["note"].to_pylist()[3:] == ["x-3", "x-4"]
+    tail = await read_all(ParquetHome(make_spec(home={"where": [["note", "==", "x-4"]]})))
+    assert tail["id"].to_pylist() == [4]
+
+
+async def test_row_groups_are_pruned_and_batches_stay_small(
+    tmp_path: Path, make_spec: Spec, sample: Sample
+) -> None:
+    (tmp_path / "src").mkdir()
+    pq.write_table(sample(0, 5000), tmp_path / "src" / "big.parquet", row_group_size=1000)
+    home = ParquetHome(make_spec(home={"where": [["id", ">=", 4500]]}, batch_size=128))
+    table = await read_all(home)  # read_all checks every batch has at most batch_size rows
+    assert table["id"].to_pylist() == list(range(4500, 5000))

@@ -15,6 +15,7 @@ import pytest
 from flow.dataflows.protocols import EntitySpec
 from flow_io_parquet import ParquetStore
 from flow_io_parquet._errors import ParquetError, StoreBusyError
+from flow_io_parquet._staged import ordered_groups
 
 Spec = Callable[..., EntitySpec]
 Sample = Callable[..., pa.Table]
@@ -159,7 +160,14 @@ async def test_crash_leftovers_are_cleared_by_begin(make_spec: Spec, sample: Sam
 async def test_compression_and_row_group_size_take_effect(make_spec: Spec, sample: Sample) -> None:
     for compression in ("snappy", "zstd", "none"):
         store = ParquetStore(
-            make_spec(store={"compression": compression, "row_group_size": 40, "path": compression})
+            make_spec(
+                store={
+                    "compression": compression,
+                    "row_group_size": 40,
+                    "path": compression,
+                    "writers": 1,
+                }
+            )
         )
         await run(store, sample(0, 100))
         (part,) = list(store.path.glob("*.parquet"))
@@ -171,6 +179,61 @@ async def test_compression_and_row_group_size_take_effect(make_spec: Spec, sampl
         )
 
 
+async def test_parallel_writers_deal_row_groups_and_keep_order(
+    make_spec: Spec, sample: Sample
+) -> None:
+    store = ParquetStore(make_spec(store={"row_group_size": 10, "writers": 3}, timestamp="ts"))
+    await store.begin(full_refresh=False)
+    for batch in sample(0, 95).to_batches(max_chunksize=7):
+        await store.write(batch)
+    result = await store.publish()
+    assert (result.rows, result.max_timestamp) == (95, sample(94, 1)["ts"][0].as_py())
+    parts = sorted(store.path.glob("*.parquet"))
+    assert [pq.ParquetFile(p).metadata.num_row_groups for p in parts] == [4, 3, 3]
+    in_order = pa.concat_tables(ordered_groups(parts))
+    assert in_order.equals(sample(0, 95))
+
+
+async def test_parallel_writers_merge_keeps_the_last_repeated_key(
+    make_spec: Spec, sample: Sample
+) -> None:
+    store = ParquetStore(make_spec(store={"row_group_size": 10, "writers": 2}, key=("id",)))
+    # Row groups: 100-109 → part 0, 0-9 v1 → part 1, 0-9 v2 → part 0 again. Read part by
+    # part, v1 would come last; the last version written (v2) must win.
+    rows = await run(store, sample(100, 10), sample(0, 10), sample(0, 10, version="v2"))
+    assert rows == 20
+    notes = published(store)["note"].to_pylist()
+    assert notes == [f"v2-{i}" for i in range(10)] + [f"v1-{i}" for i in range(100, 110)]
+
+
+async def test_dictionary_limit_keeps_dictionaries_for_low_cardinality_only(
+    make_spec: Spec,
+) -> None:
+    rows = 20_000
+    table = pa.table(
+        {
+            "id": pa.array(range(rows), pa.int64()),
+            "status": pa.array(["new", "paid", "done", "void"] * (rows // 4)),
+        }
+    )
+
+    async def encodings(limit: int | None) -> dict[str, tuple[str, ...]]:
+        options = {"path": f"d{limit}", "writers": 1}
+        if limit is not None:
+            options["dictionary_limit"] = limit
+        store = ParquetStore(make_spec(store=options))
+        await run(store, table)
+        (part,) = list(store.path.glob("*.parquet"))
+        group = pq.ParquetFile(part).metadata.row_group(0)
+        return {group.column(i).path_in_schema: group.column(i).encodings for i in range(2)}
+
+    default = await encodings(None)  # 64 KiB: 20,000 distinct int64 ids overflow it
+    assert "RLE_DICTIONARY" in default["status"]
+    assert "PLAIN" in default["id"]
+    assert "RLE_DICTIONARY" in (await encodings(1 << 20))["id"]
+    assert not any("RLE_DICTIONARY" in e for e in (await encodings(0)).values())
+
+
 def test_bad_store_options_are_rejected(make_spec: Spec) -> None:
     with pytest.raises(pydantic.ValidationError, match="compression"):
         make_spec(store={"compression": "zip"})
@@ -178,6 +241,10 @@ def test_bad_store_options_are_rejected(make_spec: Spec) -> None:
         make_spec(store={"row_group_size": 0})
     with pytest.raises(pydantic.ValidationError, match="Extra inputs"):
         make_spec(store={"partition_by": ["x"]})
+    with pytest.raises(pydantic.ValidationError, match="writers"):
+        make_spec(store={"writers": 0})
+    with pytest.raises(pydantic.ValidationError, match="dictionary_limit"):
+        make_spec(store={"dictionary_limit": -1})
 
 
 async def test_a_path_flow_does_not_manage_is_refused(

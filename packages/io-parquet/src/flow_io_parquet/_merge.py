@@ -20,6 +20,7 @@ import pyarrow.dataset as ds  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from ._errors import ParquetError
+from ._staged import ordered_groups
 from ._writer import PartWriter
 
 __all__ = ["carry_over", "dedupe_staging", "link_all"]
@@ -53,7 +54,8 @@ def dedupe_staging(
             )
     if keys.group_by(list(key)).aggregate([]).num_rows == keys.num_rows:
         return keys
-    table = dataset.to_table()  # staged rows repeat a key: keep the last occurrence of each
+    # Staged rows repeat a key: keep the last occurrence of each, in the order written.
+    table = pa.concat_tables(ordered_groups(files)).cast(dataset.schema)
     table = table.append_column(_ROW, pc.indices_nonzero(pa.repeat(True, table.num_rows)))
     last = table.group_by(list(key), use_threads=False).aggregate([(_ROW, "max")])
     rows = last.column(f"{_ROW}_max")
@@ -65,10 +67,6 @@ def dedupe_staging(
     out.close()
     for f in files:
         f.unlink()
-    return table.select(list(key))
-    for f in files:
-        if f != path:
-            f.unlink()
     return table.select(list(key))
 
 

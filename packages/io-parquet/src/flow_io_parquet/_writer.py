@@ -1,4 +1,4 @@
-"""Writing part files: one ParquetWriter per file, row groups of a fixed size."""
+"""Writing part files synchronously (merges): one ParquetWriter per file, fixed row groups."""
 
 from __future__ import annotations
 
@@ -13,11 +13,19 @@ from ._errors import ParquetError
 __all__ = ["PartWriter", "write_options"]
 
 
-def write_options(compression: str, level: int | None) -> dict[str, Any]:
-    """Keyword arguments for :class:`pyarrow.parquet.ParquetWriter`."""
+def write_options(compression: str, level: int | None, dictionary_limit: int) -> dict[str, Any]:
+    """Keyword arguments for :class:`pyarrow.parquet.ParquetWriter`.
+
+    ``dictionary_limit`` is the dictionary page size at which a column chunk falls
+    back to plain encoding (0: no dictionary encoding at all).
+    """
     options: dict[str, Any] = {"compression": compression}
     if level is not None and compression != "none":
         options["compression_level"] = level
+    if dictionary_limit == 0:
+        options["use_dictionary"] = False
+    else:
+        options["dictionary_pagesize_limit"] = dictionary_limit
     return options
 
 

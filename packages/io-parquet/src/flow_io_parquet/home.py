@@ -12,7 +12,8 @@ import pyarrow.dataset as ds  # type: ignore[import-untyped]
 from flow.dataflows.protocols import EntitySpec
 
 from ._errors import ParquetConfigError, ParquetError
-from ._filters import after_expression, where_expression
+from ._filters import after_expression, check_where, where_expression
+from ._scan import BatchStream, read_batches
 from .config import ParquetHomeConfig
 
 __all__ = ["ParquetHome"]
@@ -22,8 +23,9 @@ class ParquetHome:
     """Reads an entity from parquet with projection and filters pushed down to pyarrow.
 
     The scan runs in worker threads (pyarrow releases the GIL) and yields one
-    record batch at a time, so memory is bounded by ``batch_size`` and pyarrow's
-    read-ahead, not by the dataset. A path that is a Flow parquet store (a
+    record batch at a time, decoded ``batch_size`` rows at a time (see
+    :mod:`flow_io_parquet._scan`), so memory is bounded by the batch size, not
+    by the dataset. A path that is a Flow parquet store (a
     symlink) is resolved once, so one read sees one published version.
     """
 
@@ -47,16 +49,15 @@ class ParquetHome:
         self, *, after: Any | None, columns: Sequence[str] | None = None
     ) -> AsyncIterator[pa.RecordBatch]:
         """Yield batches of the rows matching ``where`` (and ``timestamp > after`` when set)."""
-        reader = await asyncio.to_thread(self._open, after, columns)
+        stream = await asyncio.to_thread(self._open, after, columns)
         try:
             while True:
-                batch = await asyncio.to_thread(_next_batch, reader)
+                batch = await asyncio.to_thread(stream.next)
                 if batch is None:
                     return
-                if batch.num_rows:
-                    yield batch
+                yield batch
         finally:
-            reader.close()
+            await asyncio.to_thread(stream.close)
 
     def dataset(self) -> ds.Dataset:
         """The pyarrow dataset behind this home (a missing path is a clear error)."""
@@ -69,11 +70,12 @@ class ParquetHome:
         except (pa.ArrowInvalid, OSError) as exc:
             raise ParquetError(f"{where}: cannot open {self.path} as parquet: {exc}") from exc
 
-    def _open(self, after: Any | None, columns: Sequence[str] | None) -> pa.RecordBatchReader:
+    def _open(self, after: Any | None, columns: Sequence[str] | None) -> BatchStream:
         dataset = self.dataset()
         source = f"entity {self.spec.name!r} home {self.describe()}"
         schema = dataset.schema
         expr = where_expression(self.config.where, schema, source)
+        used = [str(term[0]) for group in check_where(self.config.where or []) for term in group]
         if after is not None:
             if self.spec.timestamp is None:
                 raise ParquetConfigError(
@@ -81,6 +83,7 @@ class ParquetHome:
                 )
             bound = after_expression(self.spec.timestamp, after, schema, source)
             expr = bound if expr is None else expr & bound
+            used.append(self.spec.timestamp)
         wanted = list(columns) if columns is not None else self.config.columns
         if wanted is not None:
             missing = [c for c in wanted if schema.get_field_index(c) < 0]
@@ -89,14 +92,4 @@ class ParquetHome:
                     f"{source}: no column(s) {', '.join(map(repr, missing))}; "
                     f"the columns are {', '.join(schema.names) or '(none)'}"
                 )
-        scanner = dataset.scanner(
-            columns=wanted, filter=expr, batch_size=self.spec.batch_size, use_threads=True
-        )
-        return scanner.to_reader()
-
-
-def _next_batch(reader: pa.RecordBatchReader) -> pa.RecordBatch | None:
-    try:
-        return reader.read_next_batch()
-    except StopIteration:
-        return None
+        return BatchStream(read_batches(dataset, wanted, expr, used, self.spec.batch_size))

@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import os
 import shutil
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pyarrow as pa  # type: ignore[import-untyped]
-import pyarrow.compute as pc  # type: ignore[import-untyped]
 from flow.dataflows.protocols import EntitySpec, PublishResult
 
 from ._errors import ParquetConfigError, ParquetError
 from ._layout import StoreLayout, new_run_id
 from ._merge import carry_over, dedupe_staging, link_all
-from ._writer import PartWriter, write_options
+from ._staged import StagedParts
+from ._writer import write_options
 from .config import ParquetStoreConfig
 
 __all__ = ["ParquetStore"]
@@ -25,8 +25,9 @@ class ParquetStore:
     """Writes an entity to a directory of parquet files, published atomically.
 
     ``begin`` takes the store's lock and creates a staging directory beside
-    the target; ``write`` streams batches into one part file there (in a
-    worker thread, row groups of ``row_group_size``); ``publish`` merges on the
+    the target; ``write`` streams batches into one part file there (row groups
+    of ``row_group_size`` encoded in a dedicated thread, see
+    :mod:`flow_io_parquet._staged`); ``publish`` merges on the
     entity's key (upsert), or appends or replaces per ``mode``, then swaps the
     target symlink to the new version (see :mod:`flow_io_parquet._layout`).
     """
@@ -42,12 +43,20 @@ class ParquetStore:
         self.spec = spec
         self.config: ParquetStoreConfig = spec.store
         self.layout = StoreLayout(spec.resolve(self.config.path))
-        self._options = write_options(self.config.compression, self.config.compression_level)
+        self._options = write_options(
+            self.config.compression, self.config.compression_level, self.config.dictionary_limit
+        )
         self._run_id: str | None = None
         self._staging: Path | None = None
-        self._writer: PartWriter | None = None
+        self._file: StagedParts | None = None
         self._full_refresh = False
-        self._max_ts: Any | None = None
+
+    @property
+    def writers(self) -> int:
+        """Part files written in parallel (``writers``, or up to 4 by the CPU count)."""
+        if self.config.writers is not None:
+            return self.config.writers
+        return max(1, min(4, os.cpu_count() or 1))
 
     @property
     def path(self) -> Path:
@@ -62,7 +71,6 @@ class ParquetStore:
         """Lock the store, clear leftovers of crashed runs, and create an empty staging area."""
         await self.abort()
         self._full_refresh = full_refresh
-        self._max_ts = None
         await asyncio.to_thread(self._begin)
 
     def _begin(self) -> None:
@@ -79,62 +87,49 @@ class ParquetStore:
 
     async def write(self, batch: Any) -> None:
         """Append ``batch`` (a ``pyarrow.RecordBatch`` or ``Table``) to staging."""
-        if self._staging is None:
+        if self._staging is None or self._run_id is None:
             raise ParquetError(f"{self.describe()}: write() before begin()")
-        batches = batch.to_batches() if isinstance(batch, pa.Table) else [batch]
-        if self.spec.timestamp is not None:
-            for piece in batches:
-                self._track(piece)
-        await asyncio.to_thread(self._write, batches)
-
-    def _track(self, batch: pa.RecordBatch) -> None:
-        index = batch.schema.get_field_index(self.spec.timestamp or "")
-        if index < 0:
-            raise ParquetError(
-                f"{self.describe()}: the timestamp column {self.spec.timestamp!r} is not in the "
-                f"rows written; the columns are {', '.join(batch.schema.names)}"
+        if self._file is None:
+            self._file = StagedParts(
+                self._staging / f"part-{self._run_id}",
+                self.config.row_group_size,
+                self._options,
+                writers=self.writers,
+                timestamp=self.spec.timestamp,
             )
-        high = pc.max(batch.column(index)).as_py()
-        if high is not None and (self._max_ts is None or high > self._max_ts):
-            self._max_ts = high
-
-    def _write(self, batches: list[pa.RecordBatch]) -> None:
-        assert self._staging is not None
-        assert self._run_id is not None
-        for batch in batches:
-            if self._writer is None:
-                self._writer = PartWriter(
-                    self._staging / f"part-{self._run_id}-00000.parquet",
-                    batch.schema,
-                    self.config.row_group_size,
-                    **self._options,
-                )
-            self._writer.add(batch)
+        batches = batch.to_batches() if isinstance(batch, pa.Table) else [batch]
+        try:
+            for piece in batches:
+                await self._file.write(piece)
+        except ParquetError as exc:
+            raise ParquetError(f"{self.describe()}: {exc}") from exc
 
     async def publish(self) -> PublishResult:
         """Merge/append/replace and swap the published version atomically; release the lock."""
         if self._staging is None:
             raise ParquetError(f"{self.describe()}: publish() before begin()")
+        staged = self._file
         try:
-            rows, size = await asyncio.to_thread(self._publish)
+            if staged is not None:
+                await staged.close()
+            rows, size = await asyncio.to_thread(self._publish, staged)
         except BaseException:
             await self.abort()
             raise
-        result = PublishResult(rows=rows, max_timestamp=self._max_ts, bytes=size)
+        max_ts = staged.max_timestamp if staged is not None and rows else None
+        result = PublishResult(rows=rows, max_timestamp=max_ts, bytes=size)
         self._reset()
         return result
 
-    def _publish(self) -> tuple[int, int | None]:
+    def _publish(self, staged: StagedParts | None) -> tuple[int, int | None]:
         assert self._staging is not None
         assert self._run_id is not None
         staging, run_id = self._staging, self._run_id
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            writer.close()
-        rows = writer.rows if writer is not None else 0
+        self._file = None
+        rows = staged.rows if staged is not None else 0
         current = self.layout.current()
         if self.spec.key and not self._full_refresh:
-            if writer is None or rows == 0:  # nothing new: keep the published version as it is
+            if staged is None or rows == 0:  # nothing new: keep the published version as it is
                 shutil.rmtree(staging, ignore_errors=True)
                 self._staging = None
                 return 0, None
@@ -147,7 +142,7 @@ class ParquetStore:
                     current,
                     staging,
                     keys,
-                    writer.schema,
+                    staged.schema,
                     run_id,
                     self.config.row_group_size,
                     self._options,
@@ -169,16 +164,15 @@ class ParquetStore:
         self._reset()
 
     def _abort(self) -> None:
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            with contextlib.suppress(Exception):  # the file is thrown away with staging anyway
-                writer.close()
+        staged, self._file = self._file, None
+        if staged is not None:
+            staged.discard()  # waits for a row group still being encoded before the rmtree
         staging, self._staging = self._staging, None
         if staging is not None:
             shutil.rmtree(staging, ignore_errors=True)
 
     def _reset(self) -> None:
         self._staging = None
-        self._writer = None
+        self._file = None
         self._run_id = None
         self.layout.unlock()
