@@ -81,11 +81,12 @@ def main(argv: list[str] | None = None) -> int:
         )
         orders = next(e for e in moved.entities if e.asset_key == "shop/orders")
         sources = ", ".join(n.asset_key for n in metadata.upstream("shop/orders"))
+        below = ", ".join(n.asset_key for n in metadata.downstream("shop/orders"))
         console.print(
             f"incremental shop/orders: {orders.rows} new rows moved "
-            f"(watermark now {format_watermark(orders.watermark_after)}; "
-            f"lineage {sources} -> shop/orders)"
+            f"(watermark now {format_watermark(orders.watermark_after)})"
         )
+        console.print(f"lineage: {sources} -> shop/orders -> {below}")
     return 0
 
 

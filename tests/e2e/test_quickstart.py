@@ -37,6 +37,7 @@ def test_quickstart_moves_materializes_and_is_incremental(tmp_path: Path) -> Non
     for name in ("orders", "customers", "daily_revenue", "top_customers"):
         assert f"│ {name}" in first
     assert "incremental shop/orders: 120 new rows moved" in first
+    assert "lineage: home:parquet:data/shop/orders -> shop/orders -> orders" in first
     assert "EUR" in first
     assert "top customers:" in first
     assert (project / ".flow" / "flow.db").exists()

@@ -50,3 +50,29 @@ def test_load_value_of_a_partition(project: Path, store: MetadataStore) -> None:
 def test_load_value_of_an_unknown_asset_names_it(project: Path) -> None:
     with pytest.raises(FlowError, match="nope"):
         load_value("nope", definitions=Definitions([], project_dir=project))
+
+
+def test_external_deps_are_recorded_as_lineage_but_never_run(
+    project: Path, store: MetadataStore
+) -> None:
+    @asset(external_deps=["shop/orders"], register=False)
+    def report() -> int:
+        return 1
+
+    @asset(deps=["report"], register=False)
+    def summary(report: int) -> int:
+        return report + 1
+
+    defs = Definitions([report, summary], project_dir=project)
+    assert materialize_all(["summary"], definitions=defs, store=store).ok
+    below = [node.asset_key for node in store.downstream("shop/orders")]
+    assert below == ["report", "summary"]
+    assert [n.asset_key for n in store.upstream("report")] == ["shop/orders"]
+
+
+def test_an_external_dep_cannot_also_be_an_asset_dep() -> None:
+    with pytest.raises(FlowError, match="external dependency"):
+
+        @asset(deps=["a"], external_deps=["a"], register=False)
+        def both(a: int) -> int:
+            return a

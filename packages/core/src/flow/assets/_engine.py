@@ -304,6 +304,7 @@ class Engine:
                 for i in step.inputs
                 if i.available and (i.step is None or self.steps[i.step].status is Status.SUCCESS)
             )
+            + tuple((key, None) for key in step.asset.external_deps)
             if step.status is Status.SUCCESS
             else ()
         )

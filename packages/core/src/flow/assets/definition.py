@@ -32,6 +32,9 @@ class Asset:
     io_manager: str = "memory"
     resources: tuple[type, ...] = ()
     sources: tuple[str, ...] = ()
+    #: Keys produced outside this DAG (e.g. a data-flow entity ``shop/orders``): recorded as
+    #: lineage of every materialization, never run or loaded.
+    external_deps: tuple[str, ...] = ()
     description: str | None = None
     #: upstream key -> parameter that receives its value (only those the function takes).
     inputs: dict[str, str] = field(default_factory=dict)
@@ -75,6 +78,7 @@ def asset(
     io_manager: str = "memory",
     resources: Iterable[type] = (),
     sources: Iterable[str] = (),
+    external_deps: Iterable[str] = (),
     description: str | None = None,
     register: bool = True,
 ) -> Callable[[Callable[..., Any]], Asset]: ...
@@ -89,6 +93,7 @@ def asset(
     io_manager: str = "memory",
     resources: Iterable[type] = (),
     sources: Iterable[str] = (),
+    external_deps: Iterable[str] = (),
     description: str | None = None,
     register: bool = True,
 ) -> Asset | Callable[[Callable[..., Any]], Asset]:
@@ -97,11 +102,13 @@ def asset(
     The key is ``name`` or the function's name. Upstream values arrive in the
     parameters named like their keys (``/`` becomes ``__``); a parameter named
     ``context`` receives the :class:`~flow.assets.context.AssetContext`. A
-    missing optional dependency arrives as ``None``. With ``register`` (the
-    default) the asset joins the process's default registry.
+    missing optional dependency arrives as ``None``. ``external_deps`` names keys
+    made outside the DAG (a data flow's ``flow/entity``): they appear in lineage
+    (``flow lineage downstream shop/orders``) but are never run or loaded. With
+    ``register`` (the default) the asset joins the process's default registry.
     """
     if callable(name):
-        return _build(name, None, (), (), None, "memory", (), (), None, register=True)
+        return _build(name, None, (), (), None, "memory", (), (), (), None, register=True)
 
     def decorate(fn: Callable[..., Any]) -> Asset:
         return _build(
@@ -113,6 +120,7 @@ def asset(
             io_manager,
             resources,
             sources,
+            external_deps,
             description,
             register=register,
         )
@@ -129,6 +137,7 @@ def _build(
     io_manager: str,
     resources: Iterable[type],
     sources: Iterable[str],
+    external_deps: Iterable[str],
     description: str | None,
     *,
     register: bool,
@@ -146,6 +155,12 @@ def _build(
         raise AssetDefinitionError(f"{where}: {sorted(both)} listed in deps and optional_deps")
     if key in required or key in optional:
         raise AssetDefinitionError(f"{where}: asset {key!r} cannot depend on itself")
+    external = _keys(external_deps, f"{where}: external dependency")
+    if set(external) & {key, *required, *optional}:
+        raise AssetDefinitionError(
+            f"{where}: {sorted(set(external) & {key, *required, *optional})} cannot be both "
+            "an asset dependency (or the asset itself) and an external dependency"
+        )
     if partitions is not None and not isinstance(partitions, PartitionsDefinition):
         raise AssetDefinitionError(
             f"{where}: partitions must be a PartitionsDefinition (StaticPartitions, "
@@ -163,6 +178,7 @@ def _build(
         io_manager=io_manager,
         resources=_resources(resources, where),
         sources=_sources(sources, where),
+        external_deps=external,
         description=description if description is not None else inspect.getdoc(fn),
         inputs=inputs,
         wants_context=wants_context,
