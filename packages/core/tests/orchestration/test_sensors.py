@@ -200,7 +200,7 @@ async def _watching(
     task = asyncio.create_task(
         watch_source(sensor_, changed, clock=clock, open_watcher=channels, on_error=failed)
     )
-    await until(lambda: channels.opened and channels.current._queue.empty(), "the first value")
+    await until(lambda: channels.opened and channels.current.pending == 0, "the first value")
     return task, acted, errors
 
 
@@ -217,7 +217,7 @@ async def test_a_burst_is_debounced_into_one_action_and_the_initial_value_is_not
     try:
         for value in (b"v1", b"v2", b"v3"):
             channels.current.push(value)
-        await until(lambda: channels.current._queue.empty() and clock.sleepers == 1, "debounce")
+        await until(lambda: channels.current.pending == 0 and clock.sleepers == 1, "debounce")
         clock.advance(0.4)
         assert acted == []
         clock.advance(0.1)
@@ -225,14 +225,14 @@ async def test_a_burst_is_debounced_into_one_action_and_the_initial_value_is_not
         # The same bytes again (e.g. a re-read) are not a change; a new value is.
         channels.current.push(b"v3")
         channels.current.push(b"v4")
-        await until(lambda: channels.current._queue.empty() and clock.sleepers == 1, "debounce")
+        await until(lambda: channels.current.pending == 0 and clock.sleepers == 1, "debounce")
         clock.advance(0.5)
         await until(lambda: acted == [b"v3", b"v4"], "the new value")
         channels.current.push(b"v4")
-        await until(lambda: channels.current._queue.empty() and clock.sleepers == 1, "debounce")
+        await until(lambda: channels.current.pending == 0 and clock.sleepers == 1, "debounce")
         clock.advance(0.5)
         channels.current.push(b"v5")
-        await until(lambda: channels.current._queue.empty() and clock.sleepers == 1, "debounce")
+        await until(lambda: channels.current.pending == 0 and clock.sleepers == 1, "debounce")
         clock.advance(0.5)
         await until(lambda: len(acted) == 3, "the third action")
         assert acted == [b"v3", b"v4", b"v5"]
@@ -249,7 +249,7 @@ async def test_a_source_that_never_settles_is_acted_on_after_max_wait() -> None:
     try:
         for step in range(1, 6):
             channels.current.push(f"v{step}".encode())
-            await until(lambda: channels.current._queue.empty() and clock.sleepers == 1, "wait")
+            await until(lambda: channels.current.pending == 0 and clock.sleepers == 1, "wait")
             clock.advance(0.4)
         await until(lambda: acted == [b"v5"], "the capped action")
         assert clock.monotonic() == pytest.approx(2.0)
@@ -283,7 +283,7 @@ async def test_a_failing_watcher_is_reported_and_reopened_and_the_missed_change_
         await until(lambda: clock.sleepers == 1, "the reconnect backoff")
         clock.advance(1.0)  # the first backoff is at most 0.5 s
         await until(lambda: len(channels.opened) == 2, "the reopened watcher")
-        await until(lambda: channels.current._queue.empty() and clock.sleepers == 1, "debounce")
+        await until(lambda: channels.current.pending == 0 and clock.sleepers == 1, "debounce")
         clock.advance(0.1)
         # v1 appeared while the watcher was down: it differs from v0, so it is acted on.
         await until(lambda: acted == [b"v1"], "the change made during the outage")
@@ -333,9 +333,9 @@ async def test_the_scheduler_re_materializes_assets_whose_source_changed(
     )
     task = asyncio.create_task(runner.run())
     try:
-        await until(lambda: channels.opened and channels.current._queue.empty(), "the watcher")
+        await until(lambda: channels.opened and channels.current.pending == 0, "the watcher")
         channels.current.push(b'{"x": 1}')
-        await until(lambda: channels.current._queue.empty() and clock.sleepers == 2, "debounce")
+        await until(lambda: channels.current.pending == 0 and clock.sleepers == 2, "debounce")
         clock.advance(0.2)
         await until(lambda: len(runner.records) == 1, "the run")
     finally:

@@ -49,6 +49,11 @@ class ChannelWatcher:
         """End ``changes()`` as if the source went away for good."""
         self._put(_CLOSE)
 
+    @property
+    def pending(self) -> int:
+        """How many pushed items ``changes()`` has not delivered yet (0: it has caught up)."""
+        return len(self._items)
+
     def _put(self, item: Change | BaseException | object) -> None:
         self._items.append(item)
         waiter = self._waiter
