@@ -21,6 +21,7 @@ retried the same way.
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import threading
@@ -52,6 +53,13 @@ _RETRY_POLICY = backoff(0.005, factor=2.0, max_delay=0.25)
 _WRITE = "flow_write"
 
 
+#: How long close() waits for another thread to finish its transaction.
+_CLOSE_WAIT_S = 30.0
+
+
+logger = logging.getLogger("flow.store")
+
+
 class Database:
     """One engine plus the transaction helpers every query module uses."""
 
@@ -67,7 +75,10 @@ class Database:
         # the pool and wrapping it costs more than a small SQLite transaction itself.
         self._local = threading.local()
         # Which thread owns each connection, so those of finished threads get closed.
-        self._conns: dict[Connection, threading.Thread] = {}
+        # Each connection with its owner thread and a lock held while a transaction uses it:
+        # close() may run on another thread while a cancelled `asyncio.to_thread` call is
+        # still inside a transaction, and closing a connection in use crashes sqlite3.
+        self._conns: dict[Connection, tuple[threading.Thread, threading.Lock]] = {}
         self._conns_lock = threading.Lock()
 
     def now(self) -> datetime:
@@ -93,9 +104,16 @@ class Database:
     def close(self) -> None:
         """Close every connection (from any thread) and the pool."""
         with self._conns_lock:
-            conns, self._conns = list(self._conns), {}
-        for conn in conns:
-            conn.close()
+            owned, self._conns = list(self._conns.items()), {}
+        for conn, (owner, busy) in owned:
+            if not busy.acquire(timeout=_CLOSE_WAIT_S):
+                # Leaking one connection beats crashing the process under a live transaction.
+                logger.warning("metadata store: %s still uses a connection; not closed", owner)
+                continue
+            try:
+                conn.close()
+            finally:
+                busy.release()
         self.engine.dispose()
 
     # -- internals ------------------------------------------------------------------------
@@ -143,29 +161,31 @@ class Database:
     def _transaction(self, write: bool | None) -> Iterator[Connection]:
         """A transaction on this thread's connection; ``write=None``: the caller begins one."""
         with self._lock or nullcontext():
-            conn = self._connection()
-            if write is None:
-                yield conn
-                return
-            conn.execution_options(**{_WRITE: write})
-            with conn.begin():
-                yield conn
+            conn, busy = self._connection()
+            with busy:
+                if write is None:
+                    yield conn
+                    return
+                conn.execution_options(**{_WRITE: write})
+                with conn.begin():
+                    yield conn
 
-    def _connection(self) -> Connection:
+    def _connection(self) -> tuple[Connection, threading.Lock]:
         local = self._local
         conn: Connection | None = getattr(local, "conn", None)
         # A forked child must not share its parent's connection.
         if conn is None or local.pid != os.getpid() or conn.closed:
             conn = self.engine.connect()
-            local.conn, local.pid = conn, os.getpid()
+            local.conn, local.pid, local.busy = conn, os.getpid(), threading.Lock()
             with self._conns_lock:
-                dead = [c for c, owner in self._conns.items() if not owner.is_alive()]
+                dead = [c for c, (owner, _) in self._conns.items() if not owner.is_alive()]
                 for c in dead:
                     del self._conns[c]
-                self._conns[conn] = threading.current_thread()
+                self._conns[conn] = (threading.current_thread(), local.busy)
             for c in dead:
                 c.close()
-        return conn
+        busy: threading.Lock = local.busy
+        return conn, busy
 
     def _drop_connection(self) -> None:
         conn: Connection | None = getattr(self._local, "conn", None)
