@@ -162,13 +162,20 @@ class Database:
         """A transaction on this thread's connection; ``write=None``: the caller begins one."""
         with self._lock or nullcontext():
             conn, busy = self._connection()
-            with busy:
+            busy.acquire()
+            if conn.closed:  # close() took it while this thread waited for the lock
+                busy.release()
+                conn, busy = self._connection()
+                busy.acquire()
+            try:
                 if write is None:
                     yield conn
                     return
                 conn.execution_options(**{_WRITE: write})
                 with conn.begin():
                     yield conn
+            finally:
+                busy.release()
 
     def _connection(self) -> tuple[Connection, threading.Lock]:
         local = self._local
