@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import typer
 
 from ..errors import FlowError
+from ..redaction import MASK
 
 if TYPE_CHECKING:
     from ..state import Flow
@@ -21,7 +22,6 @@ app = typer.Typer(help="Show the configuration Flow would load.", no_args_is_hel
 
 #: Looked for in the current directory, in this order, when no --source is given.
 DEFAULT_FILES = ("config.yaml", "config.yml", "config.toml", "config.json")
-_MASK = "***"
 
 _SOURCE_HELP = (
     "A source, in order (later wins): yaml:PATH, json:PATH, toml:PATH, dotenv:PATH, env:PREFIX, "
@@ -74,9 +74,9 @@ def masked(value: Any, path: tuple[Any, ...] = ()) -> Any:
     from ..state._paths import is_secret_key
 
     if path and is_secret_key(path[-1]) and value is not None:
-        return _MASK
+        return MASK
     if isinstance(value, (SecretStr, SecretBytes)):
-        return _MASK
+        return MASK
     if isinstance(value, Mapping):
         return {k: masked(v, (*path, k)) for k, v in value.items()}
     if isinstance(value, (list, tuple, set, frozenset)):

@@ -6,15 +6,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from urllib.parse import parse_qsl, quote, unquote, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from ..errors import SourceURIError
+from ..redaction import SECRET_OPTION, redact
 
 __all__ = ["SECRET_OPTION", "SourceURI", "redact"]
 
-#: Query options whose values are secrets and are always redacted.
-SECRET_OPTION = re.compile(r"(pass(word|wd)?|token|secret|api[_-]?key|credentials?)", re.I)
-_MASK = "***"
 _SCHEME = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]*:")
 _WINDOWS_DRIVE = re.compile(r"^[a-zA-Z]:[\\/]")
 
@@ -87,28 +85,3 @@ class SourceURI:
                 f"unknown option(s) {', '.join(unknown)} in {self.redacted}; "
                 f"{self.scheme}: accepts {', '.join(sorted(allowed))}"
             )
-
-
-def redact(uri: str) -> str:
-    """``uri`` with any userinfo password and secret-looking query values replaced by ``***``."""
-    try:
-        parts = urlsplit(uri)
-    except ValueError:
-        return re.sub(r"//[^@/]*@", "//" + _MASK + "@", uri)
-    netloc = parts.netloc
-    secret_query = any(SECRET_OPTION.search(k) for k, _ in parse_qsl(parts.query))
-    if "@" not in netloc and not secret_query:
-        return uri  # nothing to hide: keep the user's spelling (file:app.yaml stays as is)
-    if "@" in netloc:
-        userinfo, _, hostport = netloc.rpartition("@")
-        user, sep, _password = userinfo.partition(":")
-        # A lone userinfo is often a token (nats://TOKEN@host), so it is masked too.
-        netloc = f"{user}:{_MASK}@{hostport}" if sep else f"{_MASK}@{hostport}"
-    query = parts.query
-    if query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = "&".join(
-            f"{quote(k)}={_MASK if SECRET_OPTION.search(k) else quote(v, safe='/,:')}"
-            for k, v in pairs
-        )
-    return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))

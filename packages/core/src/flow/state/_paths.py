@@ -5,7 +5,7 @@ from __future__ import annotations
 import keyword
 from collections.abc import Hashable
 
-from ..live.uri import SECRET_OPTION
+from ..redaction import SECRET_OPTION
 
 __all__ = ["MASK", "Path", "is_attr_name", "is_secret_key", "join", "split"]
 

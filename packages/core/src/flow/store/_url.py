@@ -6,19 +6,15 @@ No SQLAlchemy here: this runs before a store is opened and in error messages.
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 from ..errors import StoreURLError
+from ..redaction import redact as redact_url
 
 __all__ = ["DATABASE_URL_ENV", "default_sqlite_url", "redact_url", "resolve_url"]
 
 #: Environment variable naming the metadata store URL (e.g. for a shared PostgreSQL).
 DATABASE_URL_ENV = "FLOW_DATABASE_URL"
-_MASK = "***"
-# libpq also takes a password as a query option (?password=...).
-_SECRET_QUERY = re.compile(r"(?i)([?&](?:password|passfile|sslpassword)=)[^&]*")
 _SUPPORTED = ("sqlite", "postgresql", "postgres")
 
 
@@ -49,18 +45,3 @@ def resolve_url(url: str | None, project_dir: str | os.PathLike[str] | None) -> 
             "or postgresql://user:password@host:5432/dbname"
         )
     return url
-
-
-def redact_url(url: str) -> str:
-    """``url`` with its password replaced by ``***`` (safe for messages and logs)."""
-    url = _SECRET_QUERY.sub(rf"\1{_MASK}", url)
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return re.sub(r"//[^@/]*@", f"//{_MASK}@", url)
-    if "@" not in parts.netloc:
-        return url
-    userinfo, _, hostport = parts.netloc.rpartition("@")
-    user, sep, _password = userinfo.partition(":")
-    netloc = f"{user}:{_MASK}@{hostport}" if sep else f"{user}@{hostport}"
-    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))

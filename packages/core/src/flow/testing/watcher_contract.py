@@ -33,8 +33,8 @@ import pytest
 
 from ..errors import SourceError
 from ..live.change import Change
-from ..live.uri import SECRET_OPTION, redact
 from ..live.watcher import Watcher, open_watcher
+from ..redaction import SECRET_OPTION, redact
 from .leaks import LeakCheck
 
 __all__ = ["Watch", "WatcherContract", "WatcherSource", "next_value", "show"]
