@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import os
 from collections.abc import AsyncIterator, Iterator, Sequence
 from pathlib import Path
@@ -13,7 +12,7 @@ from urllib.parse import quote
 import aetcd  # type: ignore[import-untyped]
 import pytest
 from aetcd import rpc
-from flow.testing import ServerProcess, free_port, require_binary
+from flow.testing import ServerProcess, TcpProxy, free_port, require_binary
 from flow.testing.servers import http_ready
 
 INSTALL = "apt-get install etcd-server"
@@ -166,74 +165,6 @@ def _no_etcd_credentials_from_the_environment(monkeypatch: pytest.MonkeyPatch) -
 # test decides exactly what happens on the server while the watcher is away
 # (writes, compaction); a server restart cannot do that: etcd takes no writes
 # while it is down.
-
-
-class TcpProxy:
-    """Forwards ``127.0.0.1:port`` to ``127.0.0.1:target``; ``cut()`` drops every connection
-    and refuses new ones until ``restore()``."""
-
-    def __init__(self, target: int) -> None:
-        self.target = target
-        self.port = 0
-        self.connections = 0
-        self._cut = False
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-        self._pipes: set[asyncio.Task[None]] = set()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def cut(self) -> None:
-        """Close every open connection (both sides); refuse new ones until restored."""
-        self._cut = True
-        for writer in list(self._writers):
-            writer.close()
-        await self._drain_pipes()
-
-    def restore(self) -> None:
-        """Accept and forward connections again."""
-        self._cut = False
-
-    async def close(self) -> None:
-        await self.cut()
-        if self._server is not None:
-            self._server.close()
-            await self._server.wait_closed()
-
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self._cut:
-            writer.close()
-            return
-        try:
-            up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target)
-        except OSError:
-            writer.close()
-            return
-        self.connections += 1
-        self._writers.update((writer, up_writer))
-        for source, sink in ((reader, up_writer), (up_reader, writer)):
-            task = asyncio.create_task(self._pipe(source, sink))
-            self._pipes.add(task)
-            task.add_done_callback(self._pipes.discard)
-
-    async def _pipe(self, source: asyncio.StreamReader, sink: asyncio.StreamWriter) -> None:
-        try:
-            while data := await source.read(65536):
-                sink.write(data)
-                await sink.drain()
-        except (ConnectionError, OSError):
-            pass
-        finally:
-            sink.close()
-            self._writers.discard(sink)
-
-    async def _drain_pipes(self) -> None:
-        for task in list(self._pipes):
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
 
 
 @pytest.fixture

@@ -8,6 +8,8 @@
   :func:`require_binary` (skips with the install command, or fails under
   ``FLOW_REQUIRE_SERVERS=1``).
 * Leak checks: :class:`LeakCheck`.
+* Network faults in front of a real server: :class:`TcpProxy` (cut connections,
+  or hold back the server's replies).
 * End-to-end and auth tests of a watcher: :class:`FlowWatch` (``flow watch`` as a
   subprocess), :func:`refusal` and :func:`follows`.
 * PostgreSQL for metadata-store and SQL tests: :class:`PostgresServer` (and the
@@ -33,6 +35,7 @@ if TYPE_CHECKING:
     from .io_manager_contract import IOManagerContract as IOManagerContract
     from .leaks import LeakCheck as LeakCheck
     from .postgres import PostgresServer as PostgresServer
+    from .proxy import TcpProxy as TcpProxy
     from .servers import ServerProcess as ServerProcess
     from .servers import free_port as free_port
     from .servers import require_binary as require_binary
@@ -45,6 +48,7 @@ _LAZY = {
     "HomeContract": "flow.testing.home_contract",
     "IOManagerContract": "flow.testing.io_manager_contract",
     "StoreContract": "flow.testing.store_contract",
+    "TcpProxy": "flow.testing.proxy",
     "LeakCheck": "flow.testing.leaks",
     "PostgresServer": "flow.testing.postgres",
     "ServerProcess": "flow.testing.servers",
@@ -66,6 +70,7 @@ __all__ = [
     "PostgresServer",
     "ServerProcess",
     "StoreContract",
+    "TcpProxy",
     "WatcherContract",
     "follows",
     "free_port",
