@@ -11,7 +11,9 @@ for delivery before the next write) and the time from just before the SET until
 
 The four are measured in interleaved rounds on one redis-server started here
 (so drift in the machine's load hits all of them alike), in one event loop
-with the writer, all through redis-py.
+with the writer. The writer and both raw phases use redis-py (with hiredis,
+its fast parser, installed); Flow's watcher speaks RESP itself, parsed by the
+same hiredis.
 
 Run: ``uv run python -m benchmarks.watch_redis`` (``--samples N``, default 1000 each).
 """
@@ -39,7 +41,7 @@ from benchmarks import _latency as lat
 from benchmarks.harness import Row, report
 
 WARMUP = 50
-ROUNDS = 4
+ROUNDS = 10
 KEY = "flow-bench"
 
 

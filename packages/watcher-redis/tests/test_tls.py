@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -12,6 +14,7 @@ from flow.live.watcher import open_watcher
 from flow.testing.watcher_contract import Watch
 
 from .conftest import LOOPBACK, RedisServer, new_key
+from .test_behaviour import poll
 
 DEADLINE = 10.0
 
@@ -68,4 +71,22 @@ async def test_verification_can_be_turned_off(
     try:
         await watch.until(b"unverified", DEADLINE, allowed=())
     finally:
+        await watch.aclose()
+
+
+async def test_plain_redis_uri_on_a_tls_port_is_logged_with_the_fix(
+    tls_server: RedisServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    # The server resets the connection without a byte, as a restarting one might: it is
+    # retried as an outage, and the warning names the likely cause.
+    caplog.set_level(logging.WARNING, logger="flow.watcher.redis")
+    watch = Watch(f"redis://{LOOPBACK}:{tls_server.port}/0?key={new_key('tls-plain')}")
+    first = asyncio.create_task(anext(watch.changes))
+    try:
+        await poll(lambda: "use rediss://" in caplog.text, "the hint in the outage warning")
+        assert not first.done()
+    finally:
+        await watch.watcher.aclose()  # ends the pending iteration
+        with contextlib.suppress(StopAsyncIteration):
+            await asyncio.wait_for(first, DEADLINE)
         await watch.aclose()

@@ -1,8 +1,8 @@
 """flow-watcher-redis: watch a Redis string key through keyspace notifications.
 
 ``redis://`` and ``rediss://`` URIs reach :class:`RedisWatcher` through the
-``flow`` plugin entry point; importing this package stays cheap (redis-py is
-imported only when the watcher is first used).
+``flow`` plugin entry point; importing this package stays cheap (the
+watcher and hiredis are imported only when the watcher is first used).
 """
 
 from __future__ import annotations

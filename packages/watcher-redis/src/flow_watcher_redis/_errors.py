@@ -1,4 +1,4 @@
-"""Sorting redis-py's exceptions into permanent ``SourceError``s and transient outages.
+"""Sorting failures into permanent ``SourceError``s and transient outages.
 
 A transient error (refused or dropped connection, timeout, server still
 loading) makes the watcher reconnect with backoff. A permanent one (refused
@@ -6,6 +6,7 @@ credentials, missing permission, a database that does not exist, a TLS
 handshake that can never succeed) ends ``changes()`` with a
 :class:`~flow.SourceError` that names the redacted source and the fix.
 Redis never echoes passwords in its errors, and neither do these messages.
+Error replies are told apart by their prefix, as Redis documents them.
 """
 
 from __future__ import annotations
@@ -13,61 +14,69 @@ from __future__ import annotations
 import ssl
 
 from flow.errors import SourceAuthError, SourceError, SourceURIError
-from redis import exceptions as rx
 
 from ._settings import RedisSettings
+from ._wire import ProtocolViolation, ReplyError
 
-__all__ = ["TRANSIENT", "permanent_error"]
+__all__ = ["TRANSIENT", "TRANSIENT_REPLIES", "permanent_error"]
 
-#: Errors after which reconnecting may help (OSError covers refused and reset sockets).
-TRANSIENT = (rx.ConnectionError, rx.TimeoutError, TimeoutError, OSError)
+#: Errors after which reconnecting may help (OSError covers refused, reset and lost sockets).
+TRANSIENT = (TimeoutError, OSError)
+#: Error replies of a server that is starting, busy or failing over: reconnecting helps.
+TRANSIENT_REPLIES = ("LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN")
+#: Error replies that refuse the credentials (Redis 6+ ACL, and older servers' wording).
+_AUTH_REPLIES = ("WRONGPASS", "NOAUTH", "ERR invalid password", "ERR AUTH", "ERR Client sent AUTH")
 
 
 def permanent_error(exc: BaseException, settings: RedisSettings) -> SourceError | None:
     """The :class:`SourceError` that ``exc`` amounts to, or None when it is transient."""
-    where = settings.redacted
-    if isinstance(exc, rx.AuthenticationError | rx.AuthenticationWrongNumberOfArgsError):
-        return SourceAuthError(
-            f"{where}: the Redis server refused the credentials ({_reason(exc)}); give the "
-            "right password (and ACL user) in the URI or in REDIS_PASSWORD / REDIS_USERNAME"
-        )
-    if isinstance(exc, rx.NoPermissionError):
-        return SourceAuthError(
-            f"{where}: the Redis user may not watch key {settings.key!r} ({_reason(exc)}); "
-            f"its ACL needs +get +subscribe, the key (~{settings.key}) and the channel "
-            f"(&__keyspace@{settings.db}__:{settings.key})"
-        )
-    if isinstance(exc, rx.ResponseError) and "DB index" in str(exc):
-        return SourceURIError(
-            f"{where}: database {settings.db} does not exist on the server ({_reason(exc)}); "
-            "use a db number below the server's `databases` setting"
-        )
-    if isinstance(exc, rx.MovedError | rx.AskError):
+    if isinstance(exc, ReplyError):
+        return _reply_error(str(exc), settings)
+    if isinstance(exc, ProtocolViolation):
         return SourceError(
-            f"{where}: the server is part of a Redis Cluster and does not own key "
-            f"{settings.key!r} ({_reason(exc)}); point the URI at the node that owns it "
-            "(keyspace notifications are local to each node)"
+            f"{settings.redacted}: {exc}; check the host and port (a TLS-only port needs rediss://)"
         )
     tls_error = _tls_cause(exc)
     if tls_error is not None:
         return SourceError(
-            f"{where}: the TLS handshake failed ({type(tls_error).__name__}: "
+            f"{settings.redacted}: the TLS handshake failed ({type(tls_error).__name__}: "
             f"{tls_error.reason or tls_error}); check that the port speaks TLS and give the "
             "server's CA as ?ssl_ca_certs=PATH (or ?ssl_cert_reqs=none to skip verification)"
         )
-    if isinstance(exc, TRANSIENT):
+    return None if isinstance(exc, TRANSIENT) else SourceError(f"{settings.redacted}: {exc}")
+
+
+def _reply_error(reason: str, settings: RedisSettings) -> SourceError | None:
+    where = settings.redacted
+    if reason.startswith(TRANSIENT_REPLIES):
         return None
-    if isinstance(exc, rx.RedisError):
-        return SourceError(f"{where}: the Redis server answered an error: {_reason(exc)}")
-    return None
-
-
-def _reason(exc: BaseException) -> str:
-    return str(exc) or type(exc).__name__
+    if reason.startswith(_AUTH_REPLIES):
+        return SourceAuthError(
+            f"{where}: the Redis server refused the credentials ({reason}); give the "
+            "right password (and ACL user) in the URI or in REDIS_PASSWORD / REDIS_USERNAME"
+        )
+    if reason.startswith("NOPERM"):
+        return SourceAuthError(
+            f"{where}: the Redis user may not watch key {settings.key!r} ({reason}); "
+            f"its ACL needs +get +subscribe, the key (~{settings.key}) and the channel "
+            f"(&__keyspace@{settings.db}__:{settings.key})"
+        )
+    if "DB index" in reason:
+        return SourceURIError(
+            f"{where}: database {settings.db} does not exist on the server ({reason}); "
+            "use a db number below the server's `databases` setting"
+        )
+    if reason.startswith(("MOVED", "ASK")):
+        return SourceError(
+            f"{where}: the server is part of a Redis Cluster and does not own key "
+            f"{settings.key!r} ({reason}); point the URI at the node that owns it "
+            "(keyspace notifications are local to each node)"
+        )
+    return SourceError(f"{where}: the Redis server answered an error: {reason}")
 
 
 def _tls_cause(exc: BaseException) -> ssl.SSLError | None:
-    """The ssl error behind ``exc`` (redis-py wraps it in a ConnectionError), if any."""
+    """The ssl error behind ``exc`` (possibly chained under a connection error), if any."""
     seen: set[int] = set()
     current: BaseException | None = exc
     while current is not None and id(current) not in seen:

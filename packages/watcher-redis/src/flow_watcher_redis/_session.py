@@ -1,137 +1,162 @@
 """One connected session: a subscriber connection and a reader connection to one server.
 
-The session uses redis-py's ``redis.asyncio.Connection`` directly rather than
-``Redis`` + ``PubSub``: those reconnect and re-subscribe on their own (and
-retry commands), which would hide an outage from the watcher, so it could not
-re-read the key afterwards. A bare connection fails loudly instead, and the
-watcher reconnects on its own terms. It is also the shortest path from a
-notification to the value, which is what this package is measured on.
-
 Order matters: the subscription is confirmed by the server *before* the key
 is first read, so no write can fall between the read and the subscription.
+
+After that, whenever the subscriber receives bytes (a keyspace event on the
+key: ``set``, ``del``, ``expired``, ``rename_to``, …), the reader sends a
+``GET`` at once, from the protocol callback. Redis announces an event only
+after the command has changed the key, so that ``GET`` sees the change (or a
+later one), and a deletion reads as ``None``.
+
+At most one ``GET`` is in flight: events that arrive meanwhile only mark it
+stale, and its reply is followed by one more ``GET``. So a write storm costs
+the server one read per round trip, not one per write, and the last event
+is always followed by a read. Only the newest reply waits for ``next()``:
+a slow consumer skips values, never falls behind.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from collections.abc import Sequence
 from typing import Any
 
 from flow.errors import SourceError, SourceTypeError
 from flow.live.change import Change
-from redis import exceptions as rx
-from redis.asyncio.connection import Connection, SSLConnection
 
 from ._settings import RedisSettings
+from ._wire import ConnectionLost, ReplyError, RespConnection, connect, pack
 
-__all__ = ["ABSENT_EVENTS", "UNCHANGED_EVENTS", "RedisSession", "SessionClosed"]
+__all__ = ["RedisSession"]
 
-#: Keyspace events after which the key no longer exists in the watched db.
-ABSENT_EVENTS = frozenset({b"del", b"expired", b"evicted", b"rename_from", b"move_from"})
-#: Keyspace events that change a key's TTL but never its value (no read needed).
-UNCHANGED_EVENTS = frozenset({b"expire", b"persist"})
+_NOTHING: Any = object()  # no reply waiting for next()
+
 # Event classes the watcher needs: K = keyspace channel, g = del/expire/rename,
 # $ = string writes, x = expiry. "A" is the alias that includes all of g$x.
 _NEEDED_FLAGS = "g$x"
-
-
-class SessionClosed(Exception):
-    """The watcher was closed while the session was in use (not an error to report)."""
 
 
 class RedisSession:
     """Two connections to one server: one subscribed to the key's channel, one reading it.
 
     A :class:`~flow.live.reconnect.WatchSession`: ``open()``, then ``next()``
-    gives the key's value now, then its value after each event that can change it.
+    gives the key's value now, then its value after each event on the key.
+    A read that gets no reply within the source's ``timeout`` ends the session.
     """
 
     def __init__(self, settings: RedisSettings) -> None:
         self.settings = settings
-        self.closed = False
-        self._read_once = False
-        self._subscriber = _connection(settings, db=0)  # channels are not per-db
-        self._reader = _connection(settings, db=settings.db)
-        self._get = self._reader.pack_command("GET", settings.key_bytes)
+        self._get = pack(b"GET", settings.key_bytes)
+        self._subscriber: RespConnection | None = None
+        self._reader: RespConnection | None = None
+        self._latest: Any = _NOTHING  # the newest GET reply not yet taken by next()
+        self._in_flight = False  # a GET was sent and not answered yet
+        self._stale = False  # an event came after the GET in flight was sent
+        self._asked_at = 0.0  # when the GET in flight was sent (loop time)
+        self._arrival: asyncio.Future[None] | None = None  # next() waits on it for a value
+        self._lost: Exception | None = None
+        self._overdue_check: asyncio.TimerHandle | None = None
 
     async def open(self) -> None:
-        """Connect, check the server's notification settings, subscribe and await the ack."""
-        async with asyncio.timeout(self.settings.timeout):
-            # redis-py leaves connect() unannotated.
-            await self._subscriber.connect()  # type: ignore[no-untyped-call]
-            self._check_open()
-            await self._reader.connect()  # type: ignore[no-untyped-call]
-            self._check_open()
-            await self._check_notifications()
-            await self._subscriber.send_command("SUBSCRIBE", self.settings.channel)
-            reply = await self._subscriber.read_response()
-            self._check_open()
+        """Connect, check the server's notification settings, subscribe, then read the key."""
+        settings, tls = self.settings, self.settings.ssl_context()
+        async with asyncio.timeout(settings.timeout):
+            subscriber = self._subscriber = await connect(
+                settings.host, settings.port, tls=tls, on_lost=self._stop
+            )
+            await self._login(subscriber)
+            reader = self._reader = await connect(
+                settings.host, settings.port, tls=tls, on_lost=self._stop
+            )
+            await self._login(reader)
+            if settings.db:
+                await reader.call(b"SELECT", b"%d" % settings.db)
+            await self._check_notifications(reader)
+            reply = await subscriber.call(b"SUBSCRIBE", settings.channel)
         if not _is_reply(reply, b"subscribe"):
-            raise rx.ConnectionError(f"unexpected answer to SUBSCRIBE: {reply!r}")
+            raise ConnectionLost(f"unexpected answer to SUBSCRIBE: {reply!r:.80}")
+        subscriber.on_data = self._on_event
+        self._read()
+        self._check_overdue()
 
     async def next(self) -> Change:
-        """The key's state now on the first call; then its state after the next change.
-
-        Events that remove the key (``del``, ``expired``, …) give ``Change(None)``
-        without a read; events that only touch its TTL are skipped.
-        """
-        if not self._read_once:
-            self._read_once = True
-            return Change(await self.read())
-        while True:
-            event = await self.next_event()
-            if event in ABSENT_EVENTS:
-                return Change(None)
-            if event not in UNCHANGED_EVENTS:
-                return Change(await self.read())
-
-    async def read(self) -> bytes | None:
-        """The key's current value (None when absent); ``SourceTypeError`` if not a string."""
-        try:
-            async with asyncio.timeout(self.settings.timeout):
-                await self._reader.send_packed_command(self._get, check_health=False)
-                value = await self._reader.read_response()
-        except rx.ResponseError as exc:
-            if str(exc).startswith("WRONGTYPE"):
-                raise await self._type_error() from None
-            raise
-        self._check_open()
-        return value  # type: ignore[no-any-return]
-
-    async def next_event(self) -> bytes:
-        """Wait for the next keyspace event on the key (``b"set"``, ``b"del"``, …)."""
-        while True:
-            message = await self._subscriber.read_response()
-            self._check_open()
-            if _is_reply(message, b"message"):
-                event: bytes = message[2]
-                return event
+        """The key's value now on the first call; then its value after the next event."""
+        while self._latest is _NOTHING:
+            if self._lost is not None:
+                raise self._lost
+            self._arrival = asyncio.get_running_loop().create_future()
+            await self._arrival
+        reply, self._latest = self._latest, _NOTHING
+        if isinstance(reply, ReplyError) and str(reply).startswith("WRONGTYPE"):
+            raise await self._type_error()
+        if isinstance(reply, Exception):
+            raise reply
+        return Change(reply)
 
     async def close(self) -> None:
-        """Close both connections; a read waiting on either of them ends at once."""
-        self.closed = True
+        """Close both connections; a ``next()`` waiting on either of them raises at once."""
+        if self._overdue_check is not None:
+            self._overdue_check.cancel()
         for connection in (self._subscriber, self._reader):
-            # Closing a broken socket may complain; it is gone either way.
-            with contextlib.suppress(rx.RedisError, OSError):
-                # nowait: another task may still be reading from this connection.
-                await connection.disconnect(nowait=True)
+            if connection is not None:
+                connection.close()
 
-    # -- internals ---------------------------------------------------------------------------
+    # -- the hot path: protocol callbacks, not tasks ------------------------------------------
 
-    def _check_open(self) -> None:
-        # A connection closed by close() would reconnect on its next send; never let it.
-        if self.closed:
-            raise SessionClosed
+    def _on_event(self) -> None:
+        """A keyspace event on the key is arriving: read the value now, or after this read."""
+        if self._in_flight:
+            self._stale = True
+        else:
+            self._read()
 
-    async def _check_notifications(self) -> None:
+    def _read(self) -> None:
+        assert self._reader is not None  # subscribed only once both are open
+        self._in_flight, self._stale = True, False
+        self._asked_at = asyncio.get_running_loop().time()
+        self._reader.send(self._get, self._on_value)
+
+    def _on_value(self, reply: Any) -> None:
+        self._in_flight = False
+        if self._stale and not isinstance(reply, ConnectionLost):
+            self._read()  # an event came after this read was sent: it may predate the write
+        self._latest = reply
+        self._wake()
+
+    def _stop(self, lost: Exception) -> None:
+        if self._lost is None:
+            self._lost = lost
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._arrival is not None and not self._arrival.done():
+            self._arrival.set_result(None)
+
+    def _check_overdue(self) -> None:
+        """Every half timeout: end the session if the oldest read has waited past the timeout."""
+        loop = asyncio.get_running_loop()
+        timeout = self.settings.timeout
+        if self._in_flight and loop.time() - self._asked_at > timeout:
+            self._stop(TimeoutError(f"the server did not answer a GET within {timeout:g} s"))
+            return
+        self._overdue_check = loop.call_later(timeout / 2, self._check_overdue)
+
+    # -- opening -------------------------------------------------------------------------------
+
+    async def _login(self, connection: RespConnection) -> None:
+        settings = self.settings
+        if settings.password is None:
+            return
+        user = () if settings.username is None else (settings.username.encode(),)
+        await connection.call(b"AUTH", *user, settings.password.encode())
+
+    async def _check_notifications(self, reader: RespConnection) -> None:
         """Refuse a server whose keyspace notifications are off: the watcher would go stale."""
         try:
-            await self._reader.send_command("CONFIG", "GET", "notify-keyspace-events")
-            reply = await self._reader.read_response()
-        except rx.ResponseError:
+            reply = await reader.call(b"CONFIG", b"GET", b"notify-keyspace-events")
+        except ReplyError:
             return  # CONFIG is refused or renamed (managed Redis, ACL): trust the operator
-        self._check_open()
         flags = _config_value(reply)
         if flags is None:
             return
@@ -146,45 +171,17 @@ class RedisSession:
 
     async def _type_error(self) -> SourceTypeError:
         kind = "another type"
-        try:
-            async with asyncio.timeout(self.settings.timeout):
-                await self._reader.send_command("TYPE", self.settings.key_bytes)
-                kind = "a " + _text(await self._reader.read_response())
-        except (rx.RedisError, OSError, TimeoutError):
-            pass  # the type only makes the message nicer
+        if self._reader is not None:
+            try:
+                async with asyncio.timeout(self.settings.timeout):
+                    kind = "a " + _text(await self._reader.call(b"TYPE", self.settings.key_bytes))
+            except (ReplyError, OSError, TimeoutError):
+                pass  # the type only makes the message nicer
         return SourceTypeError(
             f"{self.settings.redacted}: key {self.settings.key!r} holds {kind}, not a string; "
             "the redis watcher reads string values (SET/GET): store the value as a string "
             "(e.g. JSON) or watch another key"
         )
-
-
-def _connection(settings: RedisSettings, *, db: int) -> Connection:
-    options: dict[str, Any] = {
-        "host": settings.host,
-        "port": settings.port,
-        "db": db,
-        "username": settings.username,
-        "password": settings.password,
-        # Reads block until an event comes; every bounded step has an asyncio.timeout
-        # of its own (cheaper than redis-py's per-call wait_for on the hot path).
-        "socket_timeout": None,
-        "socket_connect_timeout": settings.timeout,
-        "socket_keepalive": True,  # a silently dead peer is noticed within about a minute
-        "protocol": 2,  # plain pub/sub replies; works with every server version
-    }
-    if not settings.tls:
-        return Connection(**options)
-    tls = settings.tls_options
-    reqs = tls.get("ssl_cert_reqs", "required")
-    return SSLConnection(
-        ssl_ca_certs=tls.get("ssl_ca_certs"),
-        ssl_certfile=tls.get("ssl_certfile"),
-        ssl_keyfile=tls.get("ssl_keyfile"),
-        ssl_cert_reqs=reqs,
-        ssl_check_hostname=reqs == "required",
-        **options,
-    )
 
 
 def _is_reply(reply: object, kind: bytes) -> bool:
@@ -194,8 +191,6 @@ def _is_reply(reply: object, kind: bytes) -> bool:
 def _config_value(reply: object) -> str | None:
     if isinstance(reply, Sequence) and len(reply) == 2:
         return _text(reply[1])
-    if isinstance(reply, dict) and len(reply) == 1:
-        return _text(next(iter(reply.values())))
     return None
 
 

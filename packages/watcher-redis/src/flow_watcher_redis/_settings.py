@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import os
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -24,7 +25,7 @@ __all__ = ["DEFAULT_PORT", "DEFAULT_TIMEOUT", "OPTIONS", "TLS_OPTIONS", "RedisSe
 
 DEFAULT_PORT = 6379
 DEFAULT_TIMEOUT = 5.0
-#: TLS options, named as redis-py names them in its own URLs (rediss:// only).
+#: TLS options, named as redis-py names them in its URLs, for familiarity (rediss:// only).
 TLS_OPTIONS = ("ssl_ca_certs", "ssl_certfile", "ssl_keyfile", "ssl_cert_reqs")
 #: Every query option the watcher accepts (``codec`` is always accepted too).
 OPTIONS = ("key", "timeout", *TLS_OPTIONS)
@@ -56,6 +57,22 @@ class RedisSettings:
     def channel(self) -> bytes:
         """The keyspace-notification channel of the key in its own db."""
         return b"__keyspace@%d__:" % self.db + self.key_bytes
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        """The TLS context of a ``rediss://`` source (None for plain ``redis://``)."""
+        if not self.tls:
+            return None
+        options = self.tls_options
+        context = ssl.create_default_context(cafile=options.get("ssl_ca_certs"))
+        reqs = options.get("ssl_cert_reqs", "required")
+        context.check_hostname = reqs == "required"
+        context.verify_mode = {"none": ssl.CERT_NONE, "optional": ssl.CERT_OPTIONAL}.get(
+            reqs, ssl.CERT_REQUIRED
+        )
+        certfile = options.get("ssl_certfile")
+        if certfile is not None:
+            context.load_cert_chain(certfile, options.get("ssl_keyfile"))
+        return context
 
     @classmethod
     def from_uri(

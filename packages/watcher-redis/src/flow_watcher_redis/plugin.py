@@ -1,6 +1,6 @@
 """Hook implementations of flow-watcher-redis.
 
-Imports nothing heavy: the watcher (and redis-py) load on first use of a redis: URI.
+Imports nothing heavy: the watcher (and hiredis) load on first use of a redis: URI.
 """
 
 from __future__ import annotations

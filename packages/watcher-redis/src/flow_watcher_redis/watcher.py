@@ -1,11 +1,11 @@
 """``RedisWatcher``: one Redis string key, watched through keyspace notifications.
 
 Each ``changes()`` iteration runs one session at a time (see ``_session``):
-subscribe to ``__keyspace@<db>__:<key>``, read the key, yield it, then read
-again on every event that can change the value (``set``, ``rename_to``,
-``append``, …). Events that remove the key (``del``, ``expired``,
-``evicted``, ``rename_from``, ``move_from``) yield ``Change(None)`` without a
-read. A value equal to the last one yielded is not yielded again.
+subscribe to ``__keyspace@<db>__:<key>``, read the key, yield it, then read it
+again on every event on the key (``set``, ``del``, ``expired``, ``rename_to``,
+``append``, …) the moment the event arrives. A value equal to the last one
+yielded is not yielded again (so TTL-only events yield nothing), and an absent
+key yields ``Change(None)``.
 
 When the connection drops (server restart, network), the session is thrown
 away and a new one is opened with exponential backoff and jitter; its first
