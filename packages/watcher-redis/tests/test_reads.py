@@ -34,24 +34,29 @@ async def proxy(redis_server: RedisServer) -> AsyncIterator[TcpProxy]:
         yield proxy
 
 
+async def burst(writer: aredis.Redis, key: str, count: int) -> bytes:
+    """SET ``key`` to 0, 1, … ``count - 1`` in one pipeline; return the last value."""
+    async with writer.pipeline(transaction=False) as pipe:
+        for i in range(count):
+            pipe.set(key, b"%d" % i)
+        await pipe.execute()
+    return b"%d" % (count - 1)
+
+
+async def get_calls(writer: aredis.Redis) -> int:
+    stats = await writer.info("commandstats")
+    return int(stats.get("cmdstat_get", {}).get("calls", 0))
+
+
 async def test_a_burst_arrives_in_write_order_and_ends_on_the_last(
     redis_server: RedisServer, writer: aredis.Redis
 ) -> None:
     key = new_key("burst")
     async with watching(redis_server.uri(key)) as watch:
         await watch.until(None, DEADLINE, allowed=())
-        async with writer.pipeline(transaction=False) as pipe:
-            for i in range(500):
-                pipe.set(key, b"%d" % i)
-            await pipe.execute()
-        await watch.until(b"499", DEADLINE)
+        await watch.until(await burst(writer, key, 500), DEADLINE)
     numbers = [int(c.value) for c in watch.seen[1:] if c.value is not None]
     assert numbers == sorted(set(numbers)), "a value went backwards or repeated"
-
-
-async def get_calls(writer: aredis.Redis) -> int:
-    stats = await writer.info("commandstats")
-    return int(stats.get("cmdstat_get", {}).get("calls", 0))
 
 
 async def test_a_storm_costs_a_read_per_round_trip_and_a_slow_consumer_skips_ahead(
@@ -61,12 +66,9 @@ async def test_a_storm_costs_a_read_per_round_trip_and_a_slow_consumer_skips_ahe
     async with watching(redis_server.uri(key)) as watch:
         await watch.until(None, DEADLINE, allowed=())
         reads_before = await get_calls(writer)
-        async with writer.pipeline(transaction=False) as pipe:
-            for i in range(2000):
-                pipe.set(key, b"%d" % i)
-            await pipe.execute()
+        last = await burst(writer, key, 2000)
         # Nobody consumed during the storm: only the newest value waits, not 2,000.
-        await watch.until(b"1999", DEADLINE)
+        await watch.until(last, DEADLINE)
         reads = await get_calls(writer) - reads_before
     assert len(watch.seen) <= 4, [c.value for c in watch.seen]
     assert 1 <= reads < 500, f"{reads} GETs for 2,000 writes"
