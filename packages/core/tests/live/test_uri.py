@@ -71,6 +71,21 @@ def test_check_options_names_the_unknown_ones_and_the_known() -> None:
     assert "accepts codec, key" in str(info.value)
 
 
+def test_seconds_option_parses_or_defaults() -> None:
+    uri = SourceURI.parse("redis://h/0?key=a&timeout=2.5")
+    assert uri.seconds("timeout", 5.0) == 2.5
+    assert uri.seconds("interval", 0.25) == 0.25
+
+
+@pytest.mark.parametrize("text", ["0", "-1", "nan", "inf", "soon", ""])
+def test_seconds_option_refuses_what_is_not_a_positive_number(text: str) -> None:
+    uri = SourceURI.parse(f"redis://:pw@h/0?key=a&timeout={text}")
+    with pytest.raises(SourceURIError, match="positive number of seconds") as info:
+        uri.seconds("timeout", 5.0)
+    assert f"timeout={text!r}" in str(info.value)
+    assert "pw" not in str(info.value)
+
+
 def test_unknown_scheme_says_what_to_install() -> None:
     with pytest.raises(UnknownProviderError, match="no watcher named 'gopher'"):
         open_watcher("gopher://h/x")

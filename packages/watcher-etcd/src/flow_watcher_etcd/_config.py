@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -54,7 +53,7 @@ class EtcdConfig:
             display=uri.redacted,
             username=username,
             password=password,
-            timeout=_timeout(uri),
+            timeout=uri.seconds("timeout", DEFAULT_TIMEOUT),
         )
 
     @property
@@ -79,21 +78,6 @@ def _key(uri: SourceURI) -> bytes:
             "watches the key '/app/config') or as ?key=app/config for a key without a leading /"
         )
     return uri.path.encode()
-
-
-def _timeout(uri: SourceURI) -> float:
-    text = uri.option("timeout")
-    if text is None:
-        return DEFAULT_TIMEOUT
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise SourceURIError(
-            f"bad ?timeout={text!r} in {uri.redacted}; give a positive number of seconds"
-        )
-    return seconds
 
 
 def _credentials(uri: SourceURI, environ: Mapping[str, str]) -> tuple[str | None, str | None]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 from dataclasses import dataclass
 
@@ -65,12 +64,4 @@ def _interval(uri: SourceURI, poll: bool) -> float:
         raise SourceURIError(
             f"option interval= in {uri.redacted} only applies with poll=1; add poll=1 or drop it"
         )
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise SourceURIError(
-            f"option interval={text!r} in {uri.redacted} must be a positive number of seconds"
-        )
-    return value
+    return uri.seconds("interval", DEFAULT_INTERVAL)

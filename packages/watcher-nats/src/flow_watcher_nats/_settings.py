@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import os
 import re
 from collections.abc import Mapping
@@ -64,7 +63,7 @@ class NatsSettings:
             server=f"nats://{host}:{uri.port or DEFAULT_PORT}",
             bucket=bucket,
             key=key,
-            timeout=_timeout(uri.option("timeout"), where),
+            timeout=uri.seconds("timeout", DEFAULT_TIMEOUT),
             display=where,
             user=user,
             password=password,
@@ -102,17 +101,3 @@ def _credentials(
     if environ.get(ENV_USER):
         return environ[ENV_USER], environ.get(ENV_PASSWORD, ""), None
     return None, None, None
-
-
-def _timeout(text: str | None, where: str) -> float:
-    if text is None:
-        return DEFAULT_TIMEOUT
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise SourceURIError(
-            f"option timeout={text!r} in {where} must be a positive number of seconds"
-        )
-    return value

@@ -12,7 +12,6 @@ naming the redacted URI and the fix, before any connection is made.
 
 from __future__ import annotations
 
-import math
 import os
 import ssl
 from collections.abc import Mapping
@@ -95,7 +94,7 @@ class RedisSettings:
             db=_db(source),
             key=_key(source),
             tls=tls,
-            timeout=_timeout(source),
+            timeout=source.seconds("timeout", DEFAULT_TIMEOUT),
             username=source.username or env.get("REDIS_USERNAME") or None,
             password=_password(source, env),
             tls_options=_tls_options(source, tls),
@@ -122,22 +121,6 @@ def _key(source: SourceURI) -> str:
             "percent-encode '+', '&' and '%' in the name"
         )
     return key
-
-
-def _timeout(source: SourceURI) -> float:
-    text = source.option("timeout")
-    if text is None:
-        return DEFAULT_TIMEOUT
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = math.nan
-    if not math.isfinite(seconds) or seconds <= 0:
-        raise SourceURIError(
-            f"timeout={text!r} in {source.redacted} is not a positive number of seconds; "
-            "write e.g. ?timeout=2.5"
-        )
-    return seconds
 
 
 def _password(source: SourceURI, env: Mapping[str, str]) -> str | None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -63,8 +62,8 @@ class ZkAddress:
             path=_path(uri.path, display),
             username=username,
             password=password,
-            session_timeout=_seconds(uri, "session_timeout", DEFAULT_SESSION_TIMEOUT),
-            backoff_max=_seconds(uri, "backoff_max", DEFAULT_BACKOFF_MAX),
+            session_timeout=uri.seconds("session_timeout", DEFAULT_SESSION_TIMEOUT),
+            backoff_max=uri.seconds("backoff_max", DEFAULT_BACKOFF_MAX),
             display=display,
         )
 
@@ -116,18 +115,3 @@ def _credentials(uri: SourceURI, display: str) -> tuple[str | None, str | None]:
             "(zk://USER:PASSWORD@host:2181/path; percent-encode special characters)"
         )
     return uri.username, uri.password
-
-
-def _seconds(uri: SourceURI, name: str, default: float) -> float:
-    text = uri.option(name)
-    if text is None:
-        return default
-    try:
-        value = float(text)
-    except ValueError:
-        value = math.nan
-    if not (math.isfinite(value) and value > 0):
-        raise SourceURIError(
-            f"option {name}={text!r} in {uri.redacted} must be a positive number of seconds"
-        )
-    return value

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -75,6 +76,25 @@ class SourceURI:
     def option(self, name: str, default: str | None = None) -> str | None:
         """The value of query option ``name``."""
         return self.options.get(name, default)
+
+    def seconds(self, name: str, default: float) -> float:
+        """Query option ``name`` as a positive, finite number of seconds (``default`` if absent).
+
+        Raises :class:`SourceURIError` naming the option, the redacted URI and the fix.
+        """
+        text = self.options.get(name)
+        if text is None:
+            return default
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value > 0):
+            raise SourceURIError(
+                f"option {name}={text!r} in {self.redacted} must be a positive number of "
+                f"seconds, e.g. ?{name}=2.5"
+            )
+        return value
 
     def check_options(self, known: Iterable[str]) -> None:
         """Raise :class:`SourceURIError` naming any option outside ``known`` (and ``codec``)."""
