@@ -9,12 +9,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aredis
-from flow.errors import SourceError
-from flow.live.watcher import open_watcher
 from flow.testing.watcher_contract import Watch
 
 from .conftest import LOOPBACK, RedisServer, new_key
-from .test_behaviour import poll
+from .test_behaviour import first_error, poll
 
 DEADLINE = 10.0
 
@@ -26,17 +24,6 @@ async def tls_writer(tls_server: RedisServer) -> AsyncIterator[aredis.Redis]:
         yield client
     finally:
         await client.aclose()
-
-
-async def refused(uri: str) -> SourceError:
-    watcher = open_watcher(uri)
-    try:
-        async with asyncio.timeout(DEADLINE):
-            with pytest.raises(SourceError) as raised:
-                await anext(aiter(watcher.changes()))
-    finally:
-        await watcher.aclose()
-    return raised.value
 
 
 async def test_watch_over_tls_with_the_servers_ca(
@@ -56,7 +43,7 @@ async def test_watch_over_tls_with_the_servers_ca(
 async def test_unknown_ca_is_a_permanent_error(tls_server: RedisServer) -> None:
     # Without ssl_ca_certs the system CAs are used, and they do not know the test CA.
     uri = f"rediss://{LOOPBACK}:{tls_server.port}/0?key={new_key('tls')}"
-    error = await refused(uri)
+    error = await first_error(uri)
     assert "TLS handshake failed" in str(error)
     assert "ssl_ca_certs" in str(error)
 
