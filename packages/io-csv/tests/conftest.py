@@ -2,36 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
-from flow.dataflows.protocols import EntitySpec
+from flow.testing import spec_factory
+from flow.testing.specs import SpecFactory
 from flow_io_csv.config import CsvHomeConfig, CsvStoreConfig
 
 
 @pytest.fixture
-def make_spec(tmp_path: Path) -> Callable[..., EntitySpec]:
+def make_spec(tmp_path: Path) -> SpecFactory:
     """A spec factory: ``make_spec(home={...}, store={...}, key=..., timestamp=...)``."""
-
-    def make(
-        home: dict[str, Any] | None = None,
-        store: dict[str, Any] | None = None,
-        *,
-        key: tuple[str, ...] | None = None,
-        timestamp: str | None = None,
-        batch_size: int = 1000,
-    ) -> EntitySpec:
-        return EntitySpec(
-            flow="test",
-            name="orders",
-            home=CsvHomeConfig(**({"type": "csv", "path": "in.csv"} | (home or {}))),
-            store=CsvStoreConfig(**({"type": "csv", "path": "out/orders.csv"} | (store or {}))),
-            key=key,
-            timestamp=timestamp,
-            batch_size=batch_size,
-            project_dir=tmp_path,
-        )
-
-    return make
+    return spec_factory(
+        tmp_path,
+        home=(CsvHomeConfig, {"type": "csv", "path": "in.csv"}),
+        store=(CsvStoreConfig, {"type": "csv", "path": "out/orders.csv"}),
+    )

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pytest
-from flow.dataflows.protocols import EntitySpec
+from flow.testing import spec_factory
+from flow.testing.specs import SpecFactory
 from flow_io_parquet.config import ParquetHomeConfig, ParquetStoreConfig
 
 BASE = datetime(2026, 1, 1)
@@ -30,29 +30,13 @@ def sample(start: int, count: int, *, version: str = "v1") -> pa.Table:
 
 
 @pytest.fixture
-def make_spec(tmp_path: Path) -> Callable[..., EntitySpec]:
+def make_spec(tmp_path: Path) -> SpecFactory:
     """A spec factory: ``make_spec(home={...}, store={...}, key=..., timestamp=...)``."""
-
-    def make(
-        home: dict[str, Any] | None = None,
-        store: dict[str, Any] | None = None,
-        *,
-        key: tuple[str, ...] | None = None,
-        timestamp: str | None = None,
-        batch_size: int = 1000,
-    ) -> EntitySpec:
-        return EntitySpec(
-            flow="test",
-            name="orders",
-            home=ParquetHomeConfig(**({"type": "parquet", "path": "src"} | (home or {}))),
-            store=ParquetStoreConfig(**({"type": "parquet", "path": "out/orders"} | (store or {}))),
-            key=key,
-            timestamp=timestamp,
-            batch_size=batch_size,
-            project_dir=tmp_path,
-        )
-
-    return make
+    return spec_factory(
+        tmp_path,
+        home=(ParquetHomeConfig, {"type": "parquet", "path": "src"}),
+        store=(ParquetStoreConfig, {"type": "parquet", "path": "out/orders"}),
+    )
 
 
 @pytest.fixture(name="sample")

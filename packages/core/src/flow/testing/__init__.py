@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from .servers import ServerProcess as ServerProcess
     from .servers import free_port as free_port
     from .servers import require_binary as require_binary
+    from .specs import spec_factory as spec_factory
     from .store_contract import StoreContract as StoreContract
     from .watcher_contract import WatcherContract as WatcherContract
 
@@ -54,6 +55,7 @@ _LAZY = {
     "ServerProcess": "flow.testing.servers",
     "free_port": "flow.testing.servers",
     "require_binary": "flow.testing.servers",
+    "spec_factory": "flow.testing.specs",
     "WatcherContract": "flow.testing.watcher_contract",
     "follows": "flow.testing.auth",
     "refusal": "flow.testing.auth",
@@ -76,6 +78,7 @@ __all__ = [
     "free_port",
     "refusal",
     "require_binary",
+    "spec_factory",
 ]
 
 
