@@ -111,9 +111,17 @@ def test_watch_prints_applied_values_and_health_as_json_lines(project: Path) -> 
         assert lines[1]["event"] == "health"
         assert lines[1]["health"] == "healthy"
         atomic_write(config, "name: app\nport: [broken\n")
+        failed = json.loads(proc.stdout.readline())
+        assert (failed["event"], failed["stage"]) == ("failed", "decode")
+        assert "line" in failed["message"]
         degraded = json.loads(proc.stdout.readline())
         assert degraded["health"] == "degraded"
         assert degraded["error"]["stage"] == "decode"
+        # Still degraded: no health line, but the second rejection is printed too.
+        atomic_write(config, "name: app\nport: not-a-number\npassword: hunter2\n")
+        again = json.loads(proc.stdout.readline())
+        assert (again["event"], again["stage"]) == ("failed", "validate")
+        assert "port" in again["message"]
         atomic_write(config, "name: app\nport: 81\npassword: hunter2\n")
         rest = proc.stdout.read()
         proc.wait(timeout=30)
@@ -128,3 +136,36 @@ def test_watch_prints_applied_values_and_health_as_json_lines(project: Path) -> 
         "value": {"name": "app", "port": 81, "password": "**********"},
     } in events
     assert "hunter2" not in rest
+
+
+def test_watch_prints_every_rejection_while_degraded(project: Path) -> None:
+    config = project / "app.yaml"
+    config.write_text("name: app\nport: 80\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flow", "watch", "file:app.yaml", "--model", "models:App",
+         "--count", "2"],
+        cwd=project,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "200"},
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        assert proc.stderr.readline().strip() == "health healthy"
+        atomic_write(config, "name: app\nport: [broken\n")
+        assert proc.stderr.readline().startswith("rejected (decode): ")
+        assert proc.stderr.readline().strip() == "health degraded"
+        atomic_write(config, "name: app\nport: eighty\n")
+        second = proc.stderr.readline()  # no health line: it stayed degraded
+        assert second.startswith("rejected (validate): "), second
+        assert "port" in second
+        atomic_write(config, "name: app\nport: 81\n")
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0
+    assert err.strip() == "health healthy"
+    assert out.count("applied") == 2

@@ -48,7 +48,7 @@ def watch(
         0.0, "--debounce", help="Seconds to wait for a burst to settle."
     ),
 ) -> None:
-    """Print each applied value and each health change of a live source until interrupted."""
+    """Print each applied value, each rejected change and each health change until interrupted."""
     printer = _JsonPrinter() if as_json else _RichPrinter()
     try:
         asyncio.run(_watch(uri, _load_model(model), codec, printer, count, debounce))
@@ -77,6 +77,8 @@ async def _watch(
             done.set()
 
     events.subscribe("capacitor.health_changed", lambda e: printer.health(e.data["health"], cap))
+    for failure in _FAILURES:  # every one, also while health stays degraded
+        events.subscribe(failure, lambda e: printer.failed(e.data["stage"], e.data["message"]))
     cap: Capacitor[Any] = Capacitor(
         uri,
         model=model,
@@ -90,8 +92,17 @@ async def _watch(
         await done.wait()
 
 
+_FAILURES = (
+    "capacitor.decode_failed",
+    "capacitor.validation_failed",
+    "capacitor.apply_failed",
+    "capacitor.watch_failed",
+)
+
+
 class _Printer:
     def applied(self, value: Any) -> None: ...
+    def failed(self, stage: str, message: str) -> None: ...
     def health(self, health: str, cap: Any) -> None: ...
     def fatal(self, exc: BaseException) -> None: ...
 
@@ -103,6 +114,9 @@ class _JsonPrinter(_Printer):
 
     def applied(self, value: Any) -> None:
         self._line(event="applied", value=_plain(value))
+
+    def failed(self, stage: str, message: str) -> None:
+        self._line(event="failed", stage=stage, message=message)
 
     def health(self, health: str, cap: Any) -> None:
         error = cap.errors[-1] if cap.errors and health != "healthy" else None
@@ -122,26 +136,30 @@ class _RichPrinter(_Printer):
 
         self.out = Console(highlight=False)
         self.err = Console(stderr=True, highlight=False)
+        self.last_failure: str | None = None
 
     def applied(self, value: Any) -> None:
         from rich.pretty import Pretty
 
         self.out.print("[green]applied[/]", Pretty(_plain(value)))
 
-    def health(self, health: str, cap: Any) -> None:
+    def failed(self, stage: str, message: str) -> None:
         from rich.markup import escape
 
+        verb = "source failed" if stage == "watch" else f"rejected ({stage})"
+        self.err.print(f"[yellow]{verb}:[/] {escape(message)}")
+        self.last_failure = message
+
+    def health(self, health: str, cap: Any) -> None:
+        # The failure that changed it was printed just before, by failed().
         style = {"healthy": "green", "degraded": "yellow", "empty": "red"}.get(health, "white")
-        line = f"[{style}]health {health}[/]"
-        if health != "healthy" and cap.errors:
-            error = cap.errors[-1]
-            line += f" — {error.stage}: {escape(error.message)}"
-        self.err.print(line)
+        self.err.print(f"[{style}]health {health}[/]")
 
     def fatal(self, exc: BaseException) -> None:
         from rich.markup import escape
 
-        self.err.print(f"[red]error:[/] {escape(str(exc))}")
+        if str(exc) != self.last_failure:  # a source that failed at start was just printed
+            self.err.print(f"[red]error:[/] {escape(str(exc))}")
 
 
 def check(

@@ -98,13 +98,13 @@ class FlowWatch:
         return event
 
     async def next_applied(self) -> Any:
-        """The value of the next ``applied`` line; ``health`` lines before it are skipped."""
+        """The value of the next ``applied`` line; ``health`` and ``failed`` lines are skipped."""
         __tracebackhide__ = True
         while True:
             event = await self.next_event()
             if event["event"] == "applied":
                 return event["value"]
-            assert event["event"] == "health", event
+            assert event["event"] in ("health", "failed"), event
 
     async def finish(self) -> tuple[list[Event], str]:
         """Wait for the process to exit by itself: the JSON lines not read yet, and stderr."""
