@@ -5,9 +5,8 @@ from __future__ import annotations
 from typing import Literal
 
 import pydantic
+from flow.dataflows.arrow_types import check_column_types
 from flow.dataflows.protocols import HomeConfig, StoreConfig
-
-from ._types import parse_type
 
 __all__ = ["CsvHomeConfig", "CsvStoreConfig"]
 
@@ -60,11 +59,7 @@ class CsvHomeConfig(HomeConfig):
     @pydantic.field_validator("column_types")
     @classmethod
     def _types(cls, value: dict[str, str]) -> dict[str, str]:
-        for column, name in value.items():
-            try:
-                parse_type(name)
-            except ValueError as exc:
-                raise ValueError(f"column_types.{column}: {exc}") from None
+        check_column_types(value)
         return value
 
     @pydantic.model_validator(mode="after")

@@ -10,12 +10,12 @@ from typing import Any, ClassVar
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.compute as pc  # type: ignore[import-untyped]
 import pyarrow.csv as pacsv  # type: ignore[import-untyped]
+from flow.dataflows.arrow_types import parse_type
 from flow.dataflows.protocols import EntitySpec
 
 from ._errors import CsvConfigError, CsvDataError, CsvError
 from ._files import find_files
 from ._locate import bad_row_problem, conversion_problem, header_names, line_of_value
-from ._types import parse_type
 from .config import CsvHomeConfig
 
 __all__ = ["CsvHome", "after_mask"]

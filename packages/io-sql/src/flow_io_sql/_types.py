@@ -24,48 +24,12 @@ types map as their value type.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import sqlalchemy as sa
 
-__all__ = ["arrow_type_of", "canonical", "parse_type", "sql_type_of"]
-
-_DECIMAL = re.compile(r"^decimal(128|256)?\(\s*(\d+)\s*,\s*(-?\d+)\s*\)$")
-_TIMESTAMP = re.compile(r"^timestamp\[\s*(s|ms|us|ns)\s*(?:,\s*tz\s*=\s*([^\]]+?)\s*)?\]$")
-_SHORT = {
-    "str": pa.string(),
-    "text": pa.string(),
-    "int": pa.int64(),
-    "integer": pa.int64(),
-    "float": pa.float64(),
-    "boolean": pa.bool_(),
-    "date": pa.date32(),
-    "timestamp": pa.timestamp("us"),
-    "datetime": pa.timestamp("us"),
-}
-
-
-def parse_type(name: str) -> pa.DataType:
-    """The Arrow type called ``name``: ``int64``, ``timestamp[us, tz=UTC]``, ``decimal128(9,2)``."""
-    text = name.strip()
-    if text.lower() in _SHORT:
-        return _SHORT[text.lower()]
-    if match := _DECIMAL.match(text.lower()):
-        width, precision, scale = match.groups()
-        maker = pa.decimal256 if width == "256" else pa.decimal128
-        return maker(int(precision), int(scale))
-    if match := _TIMESTAMP.match(text):
-        unit, tz = match.groups()
-        return pa.timestamp(unit, tz=tz)
-    try:
-        return pa.type_for_alias(text.lower())
-    except (ValueError, KeyError):
-        raise ValueError(
-            f"unknown column type {name!r}; use an Arrow type name such as int64, float64, "
-            "string, bool, date32, timestamp[us], timestamp[us, tz=UTC] or decimal128(10, 2)"
-        ) from None
+__all__ = ["arrow_type_of", "canonical", "sql_type_of"]
 
 
 def arrow_type_of(sql_type: Any) -> pa.DataType:

@@ -6,9 +6,9 @@ import re
 from typing import Literal
 
 import pydantic
+from flow.dataflows.arrow_types import check_column_types
 from flow.dataflows.protocols import HomeConfig, StoreConfig
 
-from ._types import parse_type
 from ._where import check_where
 
 __all__ = ["SqlHomeConfig", "SqlStoreConfig", "check_table_name"]
@@ -75,11 +75,7 @@ class SqlHomeConfig(HomeConfig):
     @pydantic.field_validator("column_types")
     @classmethod
     def _types(cls, value: dict[str, str]) -> dict[str, str]:
-        for column, name in value.items():
-            try:
-                parse_type(name)
-            except ValueError as exc:
-                raise ValueError(f"column_types.{column}: {exc}") from None
+        check_column_types(value)
         return value
 
     @pydantic.model_validator(mode="after")

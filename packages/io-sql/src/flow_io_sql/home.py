@@ -8,6 +8,7 @@ from typing import Any, ClassVar, TypeVar
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import sqlalchemy as sa
+from flow.dataflows.arrow_types import parse_type
 from flow.dataflows.protocols import EntitySpec
 
 from ._errors import SqlConfigError, SqlError, translate
@@ -15,7 +16,7 @@ from ._read_adbc import AdbcReader, adbc_available
 from ._read_sa import SqlAlchemyReader
 from ._reflect import table_columns
 from ._statement import build_select
-from ._types import arrow_type_of, parse_type
+from ._types import arrow_type_of
 from ._url import adbc_uri, parse_url, redacted
 from ._worker import Worker
 from .config import SqlHomeConfig
