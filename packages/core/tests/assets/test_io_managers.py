@@ -9,7 +9,11 @@ from typing import Any
 
 import pytest
 from flow.assets import FsIOManager, IOContext, MemoryIOManager, serialize_partition
-from flow.assets.io_managers import clear_io_manager_cache, resolve_io_manager
+from flow.assets.io_managers import (
+    clear_io_manager_cache,
+    resolve_io_manager,
+    store_atomically,
+)
 from flow.errors import IOManagerError
 from flow.testing.io_manager_contract import IOManagerContract
 
@@ -105,6 +109,20 @@ def test_fs_unwritable_root_is_a_clear_error(tmp_path: Path) -> None:
     fs = FsIOManager(blocker)
     with pytest.raises(IOManagerError, match="could not write asset 'k'"):
         fs.store(_ctx("k"), 1)
+
+
+def test_a_failed_write_keeps_the_old_value_and_leaves_no_temp_file(tmp_path: Path) -> None:
+    fs = FsIOManager(tmp_path)
+    fs.store(_ctx("k"), {"v": 1})
+
+    def half_then_fail(temp: Path) -> None:
+        temp.write_bytes(b'{"v": 2')  # half a value, then the disk fills up
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(IOManagerError, match=r"could not write asset 'k'.*No space left"):
+        store_atomically(fs.path(_ctx("k")), half_then_fail, context=_ctx("k"), manager="fs")
+    assert fs.load(_ctx("k")) == {"v": 1}
+    assert not [p for p in fs.path(_ctx("k")).parent.iterdir() if p.name.startswith(".tmp-")]
 
 
 def test_registered_managers_resolve_through_the_plugin_registry(tmp_path: Path) -> None:

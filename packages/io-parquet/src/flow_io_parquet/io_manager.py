@@ -10,18 +10,15 @@ the target, so a reader sees the old or the new value, never half of one.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote
 
 import pyarrow as pa  # type: ignore[import-untyped]
 import pyarrow.parquet as pq  # type: ignore[import-untyped]
-from flow.assets.io_managers import IOContext
+from flow.assets.io_managers import IOContext, store_atomically
 from flow.assets.keys import check_key
 from flow.errors import AssetDefinitionError, IOManagerError
 
@@ -103,22 +100,12 @@ class ParquetIOManager:
         metadata = dict(table.schema.metadata or {})
         metadata[_KIND] = kind.encode()
         table = table.replace_schema_metadata(metadata)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=".parquet")
-            os.close(fd)
-            try:
-                pq.write_table(table, tmp, compression=self.compression)
-                os.replace(tmp, target)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except OSError as exc:
-            raise IOManagerError(
-                f"io manager 'parquet' could not write {context.where} to {target}: "
-                f"{exc.strerror or exc}"
-            ) from exc
+        store_atomically(
+            target,
+            lambda temp: pq.write_table(table, temp, compression=self.compression),
+            context=context,
+            manager="parquet",
+        )
 
     def load(self, context: IOContext) -> Any:
         """The value last stored for the asset and partition of ``context``."""

@@ -21,7 +21,7 @@ import os
 import pickle
 import tempfile
 import threading
-from collections.abc import Awaitable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -38,6 +38,7 @@ __all__ = [
     "MemoryIOManager",
     "clear_io_manager_cache",
     "resolve_io_manager",
+    "store_atomically",
 ]
 
 
@@ -144,24 +145,10 @@ class FsIOManager:
         return self.root.joinpath(*key.split("/"), name + self._suffix)
 
     def store(self, context: IOContext, value: Any) -> None:
-        target = self.path(context)
         data = self._encode(context, value)
-        try:
-            target.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=self._suffix)
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(data)
-                os.replace(tmp, target)
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
-                raise
-        except OSError as exc:
-            raise IOManagerError(
-                f"io manager 'fs' could not write {context.where} to {target}: "
-                f"{exc.strerror or exc}"
-            ) from exc
+        store_atomically(
+            self.path(context), lambda temp: temp.write_bytes(data), context=context, manager="fs"
+        )
 
     def load(self, context: IOContext) -> Any:
         target = self.path(context)
@@ -207,6 +194,33 @@ class FsIOManager:
 
 _cache: dict[tuple[str, str], Any] = {}
 _cache_lock = threading.Lock()
+
+
+def store_atomically(
+    target: Path, write: Callable[[Path], object], *, context: IOContext, manager: str
+) -> None:
+    """Write ``target`` through ``write(temp_path)``, then rename it into place.
+
+    A reader sees the old value or the new one, never part of one; a failed
+    write leaves no temp file. An ``OSError`` becomes an
+    :class:`~flow.errors.IOManagerError` naming the manager, the asset and the file.
+    """
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-", suffix=target.suffix)
+        os.close(fd)
+        try:
+            write(Path(temp))
+            os.replace(temp, target)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+            raise
+    except OSError as exc:
+        raise IOManagerError(
+            f"io manager {manager!r} could not write {context.where} to {target}: "
+            f"{exc.strerror or exc}"
+        ) from exc
 
 
 def resolve_io_manager(
