@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib
 import os
 import subprocess
 import sys
@@ -63,7 +62,7 @@ from flow.live.capacitor import Capacitor
 from flow_watcher_file import _inotify
 from flow_watcher_file.watcher import FileWatcher
 
-from benchmarks.harness import Row, percentile, report
+from benchmarks.harness import Row, micro, percentile, profiled, report
 
 WARMUP = 50
 # Pause after each delivery, the same in every phase, so each write meets an idle
@@ -401,27 +400,6 @@ async def read_costs(folder: Path, samples: int) -> tuple[float, float]:
 
 
 # -- main -----------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def profiled(enabled: bool) -> Iterator[None]:
-    if not enabled:
-        yield
-        return
-    # Imported by name: only --profile needs it (uv run --group bench ...).
-    profiler = importlib.import_module("pyinstrument").Profiler(
-        interval=0.0001, async_mode="disabled"
-    )
-    profiler.start()
-    try:
-        yield
-    finally:
-        profiler.stop()
-        print(profiler.output_text(unicode=True, color=False, show_all=False))
-
-
-def micro(seconds: float) -> float:
-    return seconds * 1e6
 
 
 def rows_for(

@@ -6,15 +6,17 @@ prints one table through :func:`report`.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
 import os
 import statistics
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass
 
-__all__ = ["Row", "percentile", "report", "time_per_call"]
+__all__ = ["Row", "micro", "percentile", "profiled", "report", "time_per_call"]
 
 
 @dataclass(frozen=True)
@@ -97,3 +99,26 @@ def report(title: str, rows: Sequence[Row], *, notes: Sequence[str] = ()) -> Non
 def median(samples: Sequence[float]) -> float:
     """The median of ``samples``."""
     return statistics.median(samples)
+
+
+def micro(seconds: float) -> float:
+    """Seconds as microseconds."""
+    return seconds * 1e6
+
+
+@contextlib.contextmanager
+def profiled(enabled: bool) -> Iterator[None]:
+    """Run the body under pyinstrument and print its profile (``--profile``), or just run it."""
+    if not enabled:
+        yield
+        return
+    # Imported by name: only --profile needs it (uv run --group bench ...).
+    profiler = importlib.import_module("pyinstrument").Profiler(
+        interval=0.0001, async_mode="disabled"
+    )
+    profiler.start()
+    try:
+        yield
+    finally:
+        profiler.stop()
+        print(profiler.output_text(unicode=True, color=False, show_all=False))

@@ -32,7 +32,7 @@ from flow.live.capacitor import Capacitor
 from flow.testing.servers import ServerProcess, free_port, http_ready, require_binary
 from flow_watcher_nats.watcher import NatsWatcher
 
-from benchmarks.harness import Row, percentile, report
+from benchmarks.harness import Row, micro, percentile, report
 
 WARMUP = 50
 BUCKET = "bench"
@@ -156,10 +156,6 @@ async def measure(port: int, samples: int) -> tuple[list[float], list[float], li
         return results
     finally:
         await nc.close()
-
-
-def micro(seconds: float) -> float:
-    return seconds * 1e6
 
 
 def main() -> None:

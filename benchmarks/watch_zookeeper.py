@@ -19,13 +19,11 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
-import importlib
 import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +37,7 @@ from flow.live.capacitor import Capacitor
 from flow_watcher_zookeeper.testing import ZooKeeperServer
 from flow_watcher_zookeeper.watcher import ZooKeeperWatcher
 
-from benchmarks.harness import Row, percentile, report
+from benchmarks.harness import Row, micro, percentile, profiled, report
 
 WARMUP = 50
 DEADLINE = 5.0
@@ -190,27 +188,6 @@ PHASES: dict[str, Phase] = {
 
 
 # -- main -----------------------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def profiled(enabled: bool) -> Iterator[None]:
-    if not enabled:
-        yield
-        return
-    # Imported by name: only --profile needs it (uv run --group bench ...).
-    profiler = importlib.import_module("pyinstrument").Profiler(
-        interval=0.0001, async_mode="disabled"
-    )
-    profiler.start()
-    try:
-        yield
-    finally:
-        profiler.stop()
-        print(profiler.output_text(unicode=True, color=False, show_all=False))
-
-
-def micro(seconds: float) -> float:
-    return seconds * 1e6
 
 
 def rows_for(
