@@ -20,6 +20,8 @@ import pytest
 from flow.testing import ServerProcess, free_port, require_binary
 from flow.testing.servers import http_ready, servers_required
 from flow_watcher_firestore._session import close_client
+from google.api_core import exceptions as api
+from google.api_core.retry import Retry, if_exception_type
 from google.auth.credentials import AnonymousCredentials
 from google.cloud import firestore
 
@@ -124,10 +126,10 @@ class Emulator:
 
     async def set(self, doc: str, data: dict[str, Any]) -> None:
         """Replace ``flow/<doc>`` with ``data`` (on a worker thread: the client blocks)."""
-        await asyncio.to_thread(self.document(doc).set, data)
+        await asyncio.to_thread(self.document(doc).set, data, retry=WRITE_RETRY)
 
     async def delete(self, doc: str) -> None:
-        await asyncio.to_thread(self.document(doc).delete)
+        await asyncio.to_thread(self.document(doc).delete, retry=WRITE_RETRY)
 
     def close_writer(self) -> None:
         if self._writer is not None:
@@ -141,6 +143,17 @@ class Emulator:
 
     async def start(self) -> None:
         await asyncio.to_thread(self.process.start)
+
+
+#: Just after a restart the emulator sometimes fails a write with CANCELLED ("call already
+#: cancelled") or UNAVAILABLE; the client's default retry covers neither. set() and delete()
+#: are idempotent, so the tests' writer retries them (the watcher under test is not involved).
+WRITE_RETRY = Retry(
+    predicate=if_exception_type(api.Cancelled, api.ServiceUnavailable, api.InternalServerError),
+    initial=0.05,
+    maximum=1.0,
+    timeout=30.0,
+)
 
 
 def new_doc(label: str) -> str:

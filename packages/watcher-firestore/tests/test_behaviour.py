@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from flow.errors import SourceAuthError
 from flow.live.watcher import open_watcher
-from flow.testing import LeakCheck, free_port
+from flow.testing import LeakCheck, TcpProxy, free_port
 from flow.testing.watcher_contract import next_value
 from flow_watcher_firestore._session import close_client
 from flow_watcher_firestore.watcher import FirestoreWatcher
@@ -115,3 +115,59 @@ async def test_unreachable_server_is_retried_with_backoff_and_closes_cleanly(
     assert reader.done()
     assert isinstance(reader.exception(), StopAsyncIteration)
     await check.assert_clean(timeout=5.0)
+
+
+async def test_a_listen_that_never_answers_is_reopened(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stream that connects but delivers nothing (an emulator still starting up did this)
+    ends after ?timeout= and a new one is opened; it reads the document once answers flow."""
+    caplog.set_level(logging.DEBUG, logger="flow.watcher.firestore")
+    doc = new_doc("silent")
+    await emulator.set(doc, {"v": 1})
+    async with TcpProxy(emulator.port) as proxy:
+        proxy.hold()  # the server's bytes stop at the proxy: connected, but silent
+        uri = f"firestore://{PROJECT}/{COLLECTION}/{doc}?emulator=127.0.0.1:{proxy.port}"
+        watcher = FirestoreWatcher(uri + "&timeout=0.5")
+        changes = watcher.changes()
+        first = asyncio.create_task(anext(changes))
+        try:
+            deadline = time.monotonic() + 20.0
+            while "no snapshot within 0.5 s of subscribing" not in caplog.text:
+                assert time.monotonic() < deadline, "the silent stream was never given up"
+                assert not first.done(), first
+                await asyncio.sleep(0.02)  # a poll interval, bounded by the deadline
+            proxy.release()
+            change = await asyncio.wait_for(first, 20.0)
+            assert change.value == b'{"v":1}'
+        finally:
+            await watcher.aclose()
+            first.cancel()
+            await asyncio.gather(first, return_exceptions=True)
+
+
+async def test_resync_replaces_a_listen_that_went_silent_without_logging(
+    emulator: Emulator, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A stream that answered once and then went silent (no error, no data) is replaced by a
+    fresh subscription after ?resync=, which reads what was written meanwhile."""
+    caplog.set_level(logging.DEBUG, logger="flow.watcher.firestore")
+    doc = new_doc("resync")
+    await emulator.set(doc, {"v": 1})
+    async with TcpProxy(emulator.port) as proxy:
+        uri = f"firestore://{PROJECT}/{COLLECTION}/{doc}?emulator=127.0.0.1:{proxy.port}"
+        watcher = FirestoreWatcher(uri + "&resync=1")
+        changes = watcher.changes()
+        try:
+            assert (await asyncio.wait_for(anext(changes), 20.0)).value == b'{"v":1}'
+            connections = proxy.connections
+            proxy.hold(existing_only=True)  # the live stream goes silent; new ones still work
+            await emulator.set(doc, {"v": 2})
+            change = await asyncio.wait_for(anext(changes), 20.0)
+            assert change.value == b'{"v":2}'
+            assert proxy.connections > connections  # read by a new subscription
+            assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+        finally:
+            proxy.release()
+            await watcher.aclose()
+            await changes.aclose()  # type: ignore[attr-defined]

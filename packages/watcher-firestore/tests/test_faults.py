@@ -21,7 +21,11 @@ async def test_twenty_restarts_end_on_the_last_write(emulator: Emulator) -> None
     doc = new_doc("faults")
     await emulator.set(doc, {"n": -1, "label": "start"})
     check = LeakCheck(tasks=True, sockets=True)
-    cap: Capacitor[Counter] = Capacitor(emulator.uri(doc), model=Counter, startup_timeout=30.0)
+    # resync=2: an emulator restarted under its listeners sometimes answers a new listen once
+    # (the document absent) and then never again; resync is the watcher's own cure for a
+    # stream that went silent (the default, 300 s, would outlast the test's 60 s wait).
+    uri = emulator.uri(doc, "resync=2")
+    cap: Capacitor[Counter] = Capacitor(uri, model=Counter, startup_timeout=30.0)
     async with cap:
         assert cap.current == Counter(n=-1, label="start")
         for i in range(RESTARTS):

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterator, Callable
 import pytest
 from flow.errors import SourceAuthError, SourceError
 from flow.live.change import Change
-from flow.live.reconnect import CloseSignal, OutageLog, Reconnector, describe_error
+from flow.live.reconnect import CloseSignal, OutageLog, Reconnector, Reopen, describe_error
 from flow.pipeline import backoff
 
 LOGGER = "flow.test.reconnect"
@@ -112,6 +112,24 @@ async def test_failed_opens_are_retried_and_logged_once_as_a_warning(
     )
     assert caplog.records[-1].getMessage() == "src: reconnected"
     await watcher.aclose()
+    await changes.aclose()  # type: ignore[attr-defined]
+
+
+async def test_reopen_replaces_the_session_at_once_without_logging(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # A backoff long enough that a pause would show: Reopen must not pause.
+    log, made, new = sessions([None, Change(b"a"), Reopen()], [None, Change(b"a"), Change(b"b")])
+    slow = Reconnector(
+        backoff(30.0), classify=lambda exc: None, outages=OutageLog(logging.getLogger(LOGGER), "s")
+    )
+    caplog.set_level(logging.DEBUG, LOGGER)
+    changes = slow.changes(new)
+    assert await take(changes, 2) == [b"a", b"b"]  # the re-read "a" is not repeated
+    assert log == ["open", "close", "open"]
+    assert made[0].closed.is_set()
+    assert caplog.records == []
+    await slow.aclose()
     await changes.aclose()  # type: ignore[attr-defined]
 
 

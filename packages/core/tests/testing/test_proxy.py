@@ -70,3 +70,21 @@ async def test_hold_keeps_replies_from_matching_clients_until_released(echo_port
         proxy.release()
         assert await asyncio.wait_for(reader.readexactly(6), DEADLINE) == b"held-1"
         writer.close()
+
+
+async def test_hold_existing_only_silences_open_connections_and_not_new_ones(
+    echo_port: int,
+) -> None:
+    async with TcpProxy(echo_port) as proxy:
+        reader, writer = await asyncio.open_connection("127.0.0.1", proxy.port)
+        writer.write(b"a")
+        assert await asyncio.wait_for(reader.readexactly(1), DEADLINE) == b"a"
+        proxy.hold(existing_only=True)
+        writer.write(b"b")
+        with pytest.raises(TimeoutError):
+            async with asyncio.timeout(0.2):  # bounded wait for something that must not come
+                await reader.readexactly(1)
+        assert await roundtrip(proxy.port, b"new") == b"new"  # a new connection flows
+        proxy.release()
+        assert await asyncio.wait_for(reader.readexactly(1), DEADLINE) == b"b"
+        writer.close()

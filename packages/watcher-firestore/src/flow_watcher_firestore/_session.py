@@ -15,6 +15,7 @@ from typing import Any
 
 from flow.live.change import Change
 from flow.live.mailbox import LatestMailbox
+from flow.live.reconnect import Reopen
 
 from ._encode import snapshot_bytes
 from ._settings import FirestoreSettings
@@ -35,6 +36,9 @@ class Session:
         self._client: Any = None
         self._listen: Any = None
         self._closed = False
+        self._answered = False  # the first snapshot has arrived
+        self._deadline: float | None = None  # loop time: first snapshot due, then resync due
+        self._loop = loop
         self._mailbox: LatestMailbox[Change] = LatestMailbox(loop)
 
     # -- the loop side ----------------------------------------------------------------------
@@ -42,10 +46,34 @@ class Session:
     async def open(self) -> None:
         """Create the client and subscribe (blocking work, done on a worker thread)."""
         await asyncio.to_thread(self._open)
+        self._deadline = self._loop.time() + self.settings.timeout
 
     async def next(self) -> Change:
-        """The latest undelivered value; raises the error that ended the stream."""
-        change = await self._mailbox.get()
+        """The latest undelivered value; raises the error that ended the stream.
+
+        A listen always starts with a snapshot of the document (or of its
+        absence), so one that stays silent past the source's ``timeout`` is
+        broken and is reopened (after a failure's backoff). Once answered, the
+        subscription is replaced by a fresh one every ``resync`` seconds
+        (:class:`~flow.live.reconnect.Reopen`: no backoff, nothing logged),
+        which re-reads the document: a stream that went silent without
+        failing cannot leave the value stale for longer than that. Both were
+        seen with an emulator restarted under its listeners.
+        """
+        try:
+            async with asyncio.timeout_at(self._deadline):
+                change = await self._mailbox.get()
+        except TimeoutError:
+            if self._answered:
+                raise Reopen(f"resync after {self.settings.resync:g} s") from None
+            from ._listen import ListenEnded
+
+            raise ListenEnded(
+                f"no snapshot within {self.settings.timeout:g} s of subscribing"
+            ) from None
+        if not self._answered:
+            self._answered = True
+            self._deadline = self._loop.time() + self.settings.resync
         if change is None:
             raise SessionClosed
         return change

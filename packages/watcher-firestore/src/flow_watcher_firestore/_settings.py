@@ -2,8 +2,10 @@
 
 Format: ``firestore://<project>/<collection>/<doc>[/<collection>/<doc>…]`` with
 the options ``field`` (watch one field), ``database`` (a named database; the
-default is ``(default)``) and ``emulator`` (``host:port`` of a Firestore
-emulator, instead of the ``FIRESTORE_EMULATOR_HOST`` environment variable).
+default is ``(default)``), ``emulator`` (``host:port`` of a Firestore
+emulator, instead of the ``FIRESTORE_EMULATOR_HOST`` environment variable) and
+``timeout`` (seconds a new subscription may take to deliver its first snapshot)
+and ``resync`` (seconds after which a subscription is replaced by a fresh one).
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from dataclasses import dataclass
 from flow.errors import SourceURIError
 from flow.live.uri import SourceURI
 
-__all__ = ["DEFAULT_DATABASE", "OPTIONS", "FirestoreSettings"]
+__all__ = ["DEFAULT_DATABASE", "DEFAULT_RESYNC", "DEFAULT_TIMEOUT", "OPTIONS", "FirestoreSettings"]
 
 DEFAULT_DATABASE = "(default)"
-OPTIONS = ("field", "database", "emulator")
+DEFAULT_TIMEOUT = 10.0
+DEFAULT_RESYNC = 300.0
+OPTIONS = ("field", "database", "emulator", "timeout", "resync")
 _EXAMPLE = "firestore://my-project/settings/app?field=features"
 # Project ids are lowercase letters, digits and hyphens (Google Cloud's rule, minus the length
 # limits, which the emulator does not apply: "demo-1" and "p" both work there).
@@ -36,6 +40,8 @@ class FirestoreSettings:
     database: str
     emulator: str | None
     redacted: str
+    timeout: float = DEFAULT_TIMEOUT
+    resync: float = DEFAULT_RESYNC
 
     @classmethod
     def from_uri(cls, uri: str | SourceURI) -> FirestoreSettings:
@@ -57,6 +63,8 @@ class FirestoreSettings:
             database=_database(source.option("database"), where),
             emulator=_emulator(source.option("emulator"), where),
             redacted=where,
+            timeout=source.seconds("timeout", DEFAULT_TIMEOUT),
+            resync=source.seconds("resync", DEFAULT_RESYNC),
         )
 
 

@@ -38,9 +38,24 @@ from ..errors import SourceError
 from ..pipeline import Backoff
 from .change import Change
 
-__all__ = ["CloseSignal", "OutageLog", "Reconnector", "WatchSession", "describe_error"]
+__all__ = [
+    "CloseSignal",
+    "OutageLog",
+    "Reconnector",
+    "Reopen",
+    "WatchSession",
+    "describe_error",
+]
 
 _UNSET = object()
+
+
+class Reopen(Exception):
+    """Raised by a session's ``next()`` to be replaced by a new session at once.
+
+    Not a failure: no backoff, nothing logged. For a periodic resync, where a
+    fresh subscription re-reads the source in case the old one went silent.
+    """
 
 
 class CloseSignal:
@@ -140,7 +155,8 @@ class WatchSession(Protocol):
         """The source's current state on the first call, then the next change.
 
         Raise when the connection is lost; :meth:`close` (from another task)
-        must make a pending call raise promptly.
+        must make a pending call raise promptly. Raise :class:`Reopen` to be
+        replaced by a new session without a pause.
         """
         ...
 
@@ -199,6 +215,8 @@ class Reconnector(Generic[S]):
                         last = change.value
                         yield change
                     change = await session.next()
+            except Reopen:
+                continue  # the finally below closes it; the next session re-reads the source
             except Exception as exc:
                 if self.closed:
                     return  # aclose() cut the connection under a pending read

@@ -23,6 +23,7 @@ class _Link:
 
     def __init__(self) -> None:
         self.sent = b""  # the first bytes the client sent
+        self.held = False  # held by hold(..., existing_only=True)
 
 
 class TcpProxy:
@@ -30,7 +31,9 @@ class TcpProxy:
 
     ``cut()`` drops every connection and refuses new ones until ``restore()``;
     ``hold(where)`` keeps the server's bytes from the clients ``where`` picks
-    (by the first bytes each client sent) until ``release()``.
+    (by the first bytes each client sent) until ``release()``;
+    ``hold(existing_only=True)`` holds only the connections open now, so that
+    they go silent while new ones work.
     """
 
     def __init__(self, target: int, host: str = "127.0.0.1") -> None:
@@ -46,6 +49,7 @@ class TcpProxy:
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
         self._pipes: set[asyncio.Task[None]] = set()
+        self._links: set[_Link] = set()
 
     async def __aenter__(self) -> TcpProxy:
         await self.start()
@@ -70,14 +74,25 @@ class TcpProxy:
         """Accept and forward connections again."""
         self._cut = False
 
-    def hold(self, where: Callable[[bytes], bool] = lambda sent: True) -> None:
-        """Stop passing the server's bytes to clients whose first sent bytes match ``where``."""
-        self._held = where
+    def hold(
+        self, where: Callable[[bytes], bool] = lambda sent: True, *, existing_only: bool = False
+    ) -> None:
+        """Stop passing the server's bytes to clients whose first sent bytes match ``where``.
+
+        With ``existing_only``, only the connections open now are held; later ones flow.
+        """
+        if existing_only:
+            for link in self._links:
+                link.held = where(link.sent)
+        else:
+            self._held = where
         self._released.clear()
 
     def release(self) -> None:
         """Pass everything held, and all that follows, again."""
         self._held = None
+        for link in self._links:
+            link.held = False
         self._released.set()
 
     async def close(self) -> None:
@@ -100,6 +115,7 @@ class TcpProxy:
         self.connections += 1
         self._writers.update((writer, up_writer))
         link = _Link()
+        self._links.add(link)
         pipes = (self._upstream(reader, up_writer, link), self._downstream(up_reader, writer, link))
         for pipe in pipes:
             task = asyncio.create_task(pipe)
@@ -121,10 +137,11 @@ class TcpProxy:
     ) -> None:
         async with self._piping(sink):
             while data := await source.read(65536):
-                while self._held is not None and self._held(link.sent):
+                while link.held or (self._held is not None and self._held(link.sent)):
                     await self._released.wait()
                 sink.write(data)
                 await sink.drain()
+        self._links.discard(link)
 
     @contextlib.asynccontextmanager
     async def _piping(self, sink: asyncio.StreamWriter) -> AsyncIterator[None]:
