@@ -48,48 +48,51 @@ async def get_calls(writer: aredis.Redis) -> int:
     return int(stats.get("cmdstat_get", {}).get("calls", 0))
 
 
-async def test_a_burst_arrives_in_write_order_and_ends_on_the_last(
-    redis_server: RedisServer, writer: aredis.Redis
-) -> None:
-    key = new_key("burst")
+@pytest.fixture
+async def absent(redis_server: RedisServer) -> AsyncIterator[tuple[str, Watch]]:
+    """A new key and a watch of it that has seen it absent."""
+    key = new_key("reads")
     async with watching(redis_server.uri(key)) as watch:
         await watch.until(None, DEADLINE, allowed=())
-        await watch.until(await burst(writer, key, 500), DEADLINE)
+        yield key, watch
+
+
+async def test_a_burst_arrives_in_write_order_and_ends_on_the_last(
+    absent: tuple[str, Watch], writer: aredis.Redis
+) -> None:
+    key, watch = absent
+    await watch.until(await burst(writer, key, 500), DEADLINE)
     numbers = [int(c.value) for c in watch.seen[1:] if c.value is not None]
     assert numbers == sorted(set(numbers)), "a value went backwards or repeated"
 
 
 async def test_a_storm_costs_a_read_per_round_trip_and_a_slow_consumer_skips_ahead(
-    redis_server: RedisServer, writer: aredis.Redis
+    absent: tuple[str, Watch], writer: aredis.Redis
 ) -> None:
-    key = new_key("storm")
-    async with watching(redis_server.uri(key)) as watch:
-        await watch.until(None, DEADLINE, allowed=())
-        reads_before = await get_calls(writer)
-        last = await burst(writer, key, 2000)
-        # Nobody consumed during the storm: only the newest value waits, not 2,000.
-        await watch.until(last, DEADLINE)
-        reads = await get_calls(writer) - reads_before
+    key, watch = absent
+    reads_before = await get_calls(writer)
+    last = await burst(writer, key, 2000)
+    # Nobody consumed during the storm: only the newest value waits, not 2,000.
+    await watch.until(last, DEADLINE)
+    reads = await get_calls(writer) - reads_before
     assert len(watch.seen) <= 4, [c.value for c in watch.seen]
     assert 1 <= reads < 500, f"{reads} GETs for 2,000 writes"
 
 
 async def test_a_delete_right_after_a_write_ends_absent(
-    redis_server: RedisServer, writer: aredis.Redis
+    absent: tuple[str, Watch], writer: aredis.Redis
 ) -> None:
-    key = new_key("set-del")
-    async with watching(redis_server.uri(key)) as watch:
-        await watch.until(None, DEADLINE, allowed=())
-        for round_ in range(20):
-            await writer.set(key, b"base-%d" % round_)
-            await watch.until(b"base-%d" % round_, DEADLINE)
-            async with writer.pipeline(transaction=False) as pipe:
-                pipe.set(key, b"short-%d" % round_)
-                pipe.delete(key)
-                await pipe.execute()
-            await watch.until(None, DEADLINE)
-        await writer.set(key, b"kept")
-        await watch.until(b"kept", DEADLINE)
+    key, watch = absent
+    for round_ in range(20):
+        await writer.set(key, b"base-%d" % round_)
+        await watch.until(b"base-%d" % round_, DEADLINE)
+        async with writer.pipeline(transaction=False) as pipe:
+            pipe.set(key, b"short-%d" % round_)
+            pipe.delete(key)
+            await pipe.execute()
+        await watch.until(None, DEADLINE)
+    await writer.set(key, b"kept")
+    await watch.until(b"kept", DEADLINE)
     values = [c.value for c in watch.seen]
     for before, after in itertools.pairwise(values):
         assert not (before is None and after is not None and after.startswith(b"short")), values
