@@ -9,7 +9,9 @@ from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aredis
+from flow.testing import LeakCheck, TcpProxy
 from flow.testing.watcher_contract import Watch
+from flow_watcher_redis.watcher import RedisWatcher
 
 from .conftest import LOOPBACK, RedisServer, new_key
 from .test_behaviour import first_error, poll
@@ -77,3 +79,27 @@ async def test_plain_redis_uri_on_a_tls_port_is_logged_with_the_fix(
         with contextlib.suppress(StopAsyncIteration):
             await asyncio.wait_for(first, DEADLINE)
         await watch.aclose()
+
+
+async def test_closing_during_the_tls_handshake_leaves_no_connection(
+    tls_server: RedisServer,
+) -> None:
+    # The proxy holds the server's half of the handshake, so the watcher is still inside
+    # connect() when it is closed; the handshake then completes, and that late connection
+    # must be closed by the session rather than left open.
+    check = LeakCheck(sockets=True)
+    async with TcpProxy(tls_server.port) as proxy:
+        proxy.hold()
+        uri = tls_server.uri(new_key("tls-close")).replace(
+            f":{tls_server.port}/", f":{proxy.port}/"
+        )
+        watcher = RedisWatcher(uri)
+        changes = watcher.changes()
+        first = asyncio.create_task(anext(changes))
+        await poll(lambda: proxy.connections >= 1, "the watcher to connect to the proxy")
+        await watcher.aclose()
+        proxy.release()  # the handshake completes after the close
+        with pytest.raises(StopAsyncIteration):
+            await asyncio.wait_for(first, DEADLINE)
+        await changes.aclose()  # type: ignore[attr-defined]
+    await check.assert_clean(timeout=5.0)

@@ -19,6 +19,7 @@ a slow consumer skips values, never falls behind.
 from __future__ import annotations
 
 import asyncio
+import ssl
 from collections.abc import Sequence
 from typing import Any
 
@@ -57,18 +58,15 @@ class RedisSession:
         self._arrival: asyncio.Future[None] | None = None  # next() waits on it for a value
         self._lost: Exception | None = None
         self._overdue_check: asyncio.TimerHandle | None = None
+        self._closed = False
 
     async def open(self) -> None:
         """Connect, check the server's notification settings, subscribe, then read the key."""
         settings, tls = self.settings, self.settings.ssl_context()
         async with asyncio.timeout(settings.timeout):
-            subscriber = self._subscriber = await connect(
-                settings.host, settings.port, tls=tls, on_lost=self._stop
-            )
+            subscriber = self._subscriber = await self._connect(tls)
             await self._login(subscriber)
-            reader = self._reader = await connect(
-                settings.host, settings.port, tls=tls, on_lost=self._stop
-            )
+            reader = self._reader = await self._connect(tls)
             await self._login(reader)
             if settings.db:
                 await reader.call(b"SELECT", b"%d" % settings.db)
@@ -96,6 +94,7 @@ class RedisSession:
 
     async def close(self) -> None:
         """Close both connections; a ``next()`` waiting on either of them raises at once."""
+        self._closed = True
         if self._overdue_check is not None:
             self._overdue_check.cancel()
         for connection in (self._subscriber, self._reader):
@@ -143,6 +142,14 @@ class RedisSession:
         self._overdue_check = loop.call_later(timeout / 2, self._check_overdue)
 
     # -- opening -------------------------------------------------------------------------------
+
+    async def _connect(self, tls: ssl.SSLContext | None) -> RespConnection:
+        settings = self.settings
+        connection = await connect(settings.host, settings.port, tls=tls, on_lost=self._stop)
+        if self._closed:  # close() ran while this one was connecting: nobody else will close it
+            connection.close()
+            raise ConnectionLost("the session was closed while connecting")
+        return connection
 
     async def _login(self, connection: RespConnection) -> None:
         settings = self.settings
