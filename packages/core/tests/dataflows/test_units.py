@@ -138,3 +138,24 @@ async def test_pump_counts_rows() -> None:
     counter = Counter()
     await pump(_batches(7), write, counter, maxsize=1)
     assert (counter.rows, counter.batches) == (7, 7)
+
+
+def test_spec_gives_the_provider_its_own_config_or_says_what_it_got() -> None:
+    from flow.dataflows.protocols import EntitySpec, HomeConfig, StoreConfig
+
+    class MineHome(HomeConfig):
+        type: str = "mine"
+
+    class MineStore(StoreConfig):
+        type: str = "mine"
+
+    class OtherStore(StoreConfig):
+        type: str = "other"
+
+    class MineError(DataFlowError):
+        pass
+
+    spec = EntitySpec(flow="f", name="orders", home=MineHome(), store=OtherStore())
+    assert spec.home_as(MineHome, MineError) is spec.home
+    with pytest.raises(MineError, match="entity 'orders': this store needs a MineStore, got Other"):
+        spec.store_as(MineStore, MineError)

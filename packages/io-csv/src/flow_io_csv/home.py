@@ -39,13 +39,8 @@ class CsvHome:
     config_model: ClassVar[type[CsvHomeConfig]] = CsvHomeConfig
 
     def __init__(self, spec: EntitySpec) -> None:
-        if not isinstance(spec.home, CsvHomeConfig):
-            raise CsvConfigError(
-                f"entity {spec.name!r}: the csv home needs a CsvHomeConfig, "
-                f"got {type(spec.home).__name__}"
-            )
         self.spec = spec
-        self.config: CsvHomeConfig = spec.home
+        self.config = spec.home_as(CsvHomeConfig, CsvConfigError)
         self.path = spec.resolve(self.config.path)
         self._where = f"entity {spec.name!r} home {self.describe()}"
 

@@ -43,13 +43,8 @@ class CsvStore:
     config_model: ClassVar[type[CsvStoreConfig]] = CsvStoreConfig
 
     def __init__(self, spec: EntitySpec) -> None:
-        if not isinstance(spec.store, CsvStoreConfig):
-            raise CsvConfigError(
-                f"entity {spec.name!r}: the csv store needs a CsvStoreConfig, "
-                f"got {type(spec.store).__name__}"
-            )
         self.spec = spec
-        self.config: CsvStoreConfig = spec.store
+        self.config = spec.store_as(CsvStoreConfig, CsvConfigError)
         self.path = spec.resolve(self.config.path)
         self.files = StoreFiles(self.path)
         self._where = f"entity {spec.name!r} store {self.describe()}"

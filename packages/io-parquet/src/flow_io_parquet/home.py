@@ -32,13 +32,8 @@ class ParquetHome:
     config_model: ClassVar[type[ParquetHomeConfig]] = ParquetHomeConfig
 
     def __init__(self, spec: EntitySpec) -> None:
-        if not isinstance(spec.home, ParquetHomeConfig):
-            raise ParquetConfigError(
-                f"entity {spec.name!r}: the parquet home needs a ParquetHomeConfig, "
-                f"got {type(spec.home).__name__}"
-            )
         self.spec = spec
-        self.config: ParquetHomeConfig = spec.home
+        self.config = spec.home_as(ParquetHomeConfig, ParquetConfigError)
         self.path = spec.resolve(self.config.path)
 
     def describe(self) -> str:

@@ -35,13 +35,8 @@ class ParquetStore:
     config_model: ClassVar[type[ParquetStoreConfig]] = ParquetStoreConfig
 
     def __init__(self, spec: EntitySpec) -> None:
-        if not isinstance(spec.store, ParquetStoreConfig):
-            raise ParquetConfigError(
-                f"entity {spec.name!r}: the parquet store needs a ParquetStoreConfig, "
-                f"got {type(spec.store).__name__}"
-            )
         self.spec = spec
-        self.config: ParquetStoreConfig = spec.store
+        self.config = spec.store_as(ParquetStoreConfig, ParquetConfigError)
         self.layout = StoreLayout(spec.resolve(self.config.path))
         self._options = write_options(
             self.config.compression, self.config.compression_level, self.config.dictionary_limit

@@ -40,13 +40,8 @@ class SqlHome:
     config_model: ClassVar[type[SqlHomeConfig]] = SqlHomeConfig
 
     def __init__(self, spec: EntitySpec) -> None:
-        if not isinstance(spec.home, SqlHomeConfig):
-            raise SqlConfigError(
-                f"entity {spec.name!r}: the sql home needs a SqlHomeConfig, "
-                f"got {type(spec.home).__name__}"
-            )
         self.spec = spec
-        self.config: SqlHomeConfig = spec.home
+        self.config = spec.home_as(SqlHomeConfig, SqlConfigError)
         self._secret = self.config.connection.get_secret_value()
         where = f"entity {spec.name!r} home sql"
         self.url = parse_url(self._secret, where, spec.project_dir)

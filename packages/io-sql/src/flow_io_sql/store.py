@@ -46,13 +46,8 @@ class SqlStore:
     config_model: ClassVar[type[SqlStoreConfig]] = SqlStoreConfig
 
     def __init__(self, spec: EntitySpec) -> None:
-        if not isinstance(spec.store, SqlStoreConfig):
-            raise SqlConfigError(
-                f"entity {spec.name!r}: the sql store needs a SqlStoreConfig, "
-                f"got {type(spec.store).__name__}"
-            )
         self.spec = spec
-        self.config: SqlStoreConfig = spec.store
+        self.config = spec.store_as(SqlStoreConfig, SqlConfigError)
         secret = self.config.connection.get_secret_value()
         self.url = parse_url(secret, f"entity {spec.name!r} store sql", spec.project_dir)
         self._where = f"entity {spec.name!r} store {self.describe()}"

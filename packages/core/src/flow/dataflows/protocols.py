@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, Protocol, runtime_checkable
+from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
 import pydantic
 
@@ -80,6 +80,30 @@ class EntitySpec:
         """``path`` made absolute against the project directory (absolute paths are kept)."""
         candidate = Path(path).expanduser()
         return candidate if candidate.is_absolute() else self.project_dir / candidate
+
+    def home_as(self, model: type[_H], error: type[Exception]) -> _H:
+        """``home``, checked to be the provider's ``model``; else raises ``error`` saying so."""
+        return _checked(self, "home", self.home, model, error)
+
+    def store_as(self, model: type[_S], error: type[Exception]) -> _S:
+        """``store``, checked to be the provider's ``model``; else raises ``error`` saying so."""
+        return _checked(self, "store", self.store, model, error)
+
+
+_H = TypeVar("_H", bound=HomeConfig)
+_S = TypeVar("_S", bound=StoreConfig)
+_C = TypeVar("_C", bound=pydantic.BaseModel)
+
+
+def _checked(
+    spec: EntitySpec, side: str, config: object, model: type[_C], error: type[Exception]
+) -> _C:
+    if not isinstance(config, model):
+        raise error(
+            f"entity {spec.name!r}: this {side} needs a {model.__name__}, "
+            f"got {type(config).__name__}"
+        )
+    return config
 
 
 @dataclass(frozen=True)
