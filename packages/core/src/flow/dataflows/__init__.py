@@ -6,9 +6,9 @@ See ``docs/dataflows.md``. Providers implement :mod:`flow.dataflows.protocols`
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from .._lazy import lazy_exports
 from .protocols import (
     DEFAULT_BATCH_SIZE,
     Batch,
@@ -78,15 +78,4 @@ __all__ = [
     "run_flows_async",
 ]
 
-
-def __getattr__(name: str) -> Any:
-    module_name = _LAZY.get(name)
-    if module_name is None:
-        raise AttributeError(f"module 'flow.dataflows' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name, __name__), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(__all__)
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)
