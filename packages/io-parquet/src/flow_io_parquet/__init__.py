@@ -5,8 +5,9 @@ The classes are imported lazily so that ``import flow_io_parquet`` stays cheap.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from flow.plugins import lazy_exports
 
 if TYPE_CHECKING:
     from .config import ParquetHomeConfig as ParquetHomeConfig
@@ -32,10 +33,4 @@ _LAZY = {
 }
 
 
-def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
-        raise AttributeError(f"module 'flow_io_parquet' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module, __name__), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, _LAZY, __all__)

@@ -6,8 +6,9 @@ the plugin module (``flow plugins list``) never imports watchdog.
 
 from __future__ import annotations
 
-import importlib
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from flow.plugins import lazy_exports
 
 if TYPE_CHECKING:
     from .watcher import FileAccessDenied as FileAccessDenied
@@ -16,9 +17,4 @@ if TYPE_CHECKING:
 __all__ = ["FileAccessDenied", "FileWatcher"]
 
 
-def __getattr__(name: str) -> Any:
-    if name not in __all__:
-        raise AttributeError(f"module 'flow_watcher_file' has no attribute {name!r}")
-    value = getattr(importlib.import_module(".watcher", __name__), name)
-    globals()[name] = value
-    return value
+__getattr__, __dir__ = lazy_exports(__name__, dict.fromkeys(__all__, ".watcher"), __all__)

@@ -7,17 +7,14 @@ watcher and hiredis are imported only when the watcher is first used).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
+
+from flow.plugins import lazy_exports
 
 if TYPE_CHECKING:
-    from .watcher import RedisWatcher
+    from .watcher import RedisWatcher as RedisWatcher
 
 __all__ = ["RedisWatcher"]
 
 
-def __getattr__(name: str) -> Any:
-    if name == "RedisWatcher":
-        from .watcher import RedisWatcher
-
-        return RedisWatcher
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+__getattr__, __dir__ = lazy_exports(__name__, {"RedisWatcher": ".watcher"}, __all__)

@@ -7,6 +7,8 @@ value is a module of hook implementations::
     redis = "flow_watcher_redis.plugin"
 
 See ``docs/plugins.md`` for every hook and the controlling environment variables.
+``lazy_exports`` gives a plugin package the same cheap ``__init__`` flow's own
+packages have: each public name is imported on first use.
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ __all__ = [
     "get_registry",
     "hookimpl",
     "hookspec",
+    "lazy_exports",
     "reset_host",
 ]
 
